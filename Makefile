@@ -1,0 +1,73 @@
+# qmail-ldap build. Settings come from conf-* as in qmail.
+# make            build everything
+# make setup check  install into conf-qmail and verify the result
+# make test       unit tests, then integration tests (tests/run)
+# make deps       install the Debian packages the build and tests need
+
+SHELL = /bin/sh
+CC_CMD := $(shell head -n 1 conf-cc)
+LD_CMD := $(shell head -n 1 conf-ld)
+# Extra flags for sanitizer or coverage builds: make SANITIZE=1
+ifeq ($(SANITIZE),1)
+XFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+COMPILE = $(CC_CMD) $(XFLAGS) $(CFLAGS_EXTRA)
+LINK = $(LD_CMD) $(XFLAGS)
+LIBS = -lcdb -lcrypt -lz -lresolv
+
+# Programs built from <name>.c (each also has <name>.8 or .1 man page).
+PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
+	qmail-start qmail-lspawn qmail-rspawn qmail-local qmail-getpw \
+	qmail-newu qmail-pw2u qmail-showctl qmail-qread maildirmake forward \
+	condredirect bouncesaying except preline qmail-cdb install instcheck
+# Shell scripts built from <name>.sh with conf-qmail substituted.
+SCRIPTS = qmail-qstat config-fast
+
+PROGSRC = $(addsuffix .c,$(PROGS))
+LIBSRC = $(filter-out $(PROGSRC),$(wildcard *.c))
+LIBOBJ = $(LIBSRC:.c=.o)
+HDRS = $(wildcard *.h) auto.h
+UNITSRC = $(wildcard tests/unit/test_*.c)
+UNITBIN = $(UNITSRC:.c=)
+
+all: $(PROGS) $(SCRIPTS)
+
+auto.h: conf-qmail conf-split conf-spawn conf-break conf-patrn conf-users conf-groups mkauto.sh
+	sh mkauto.sh > auto.h.tmp && mv auto.h.tmp auto.h
+
+%.o: %.c $(HDRS) conf-cc
+	$(COMPILE) -c $< -o $@
+
+libq.a: $(LIBOBJ)
+	rm -f $@
+	ar cr $@ $(LIBOBJ)
+
+$(PROGS): %: %.o libq.a conf-ld
+	$(LINK) -o $@ $< libq.a $(LIBS)
+
+$(SCRIPTS): %: %.sh conf-qmail
+	sed "s}QMAIL_HOME}`head -n 1 conf-qmail`}g" $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+
+tests/unit/%: tests/unit/%.c libq.a $(HDRS)
+	$(COMPILE) -I. -Wno-unused-parameter $< -o $@ libq.a -lcmocka $(LIBS)
+
+unit: $(UNITBIN)
+	@sh tests/unit-run $(UNITBIN)
+
+setup: all
+	./install
+
+check: all
+	./instcheck
+
+test: all $(UNITBIN)
+	sh tests/run
+
+deps:
+	sh tests/deps
+
+clean:
+	rm -f *.o *.a auto.h $(PROGS) $(SCRIPTS) $(UNITBIN) *.tmp
+
+.PHONY: all unit setup check test deps clean
+.SECONDARY: $(LIBOBJ)

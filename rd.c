@@ -1,0 +1,99 @@
+#include "rd.h"
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void rd_init(struct rd *r, int fd, int timeout)
+{
+  r->fd = fd;
+  r->timeout = timeout;
+  r->pos = r->len = 0;
+}
+
+size_t rd_buffered(const struct rd *r) { return r->len - r->pos; }
+
+int rd_fill(struct rd *r)
+{
+  ssize_t n;
+  if (r->pos < r->len) return RD_OK;
+  r->pos = r->len = 0;
+  for (;;) {
+    if (r->timeout > 0) {
+      struct pollfd p = { .fd = r->fd, .events = POLLIN };
+      int k = poll(&p, 1, r->timeout * 1000);
+      if (k < 0) { if (errno == EINTR) continue; return RD_ERR; }
+      if (k == 0) return RD_TIMEOUT;
+    }
+    n = read(r->fd, r->buf, sizeof r->buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && r->timeout > 0) continue;
+      return RD_ERR;
+    }
+    if (n == 0) return RD_EOF;
+    r->len = (size_t)n;
+    return RD_OK;
+  }
+}
+
+int rd_line(struct rd *r, sb *out, int delim, size_t max)
+{
+  out->len = 0;
+  if (!sb_ready(out, 0)) return RD_ERR;
+  out->s[0] = 0;
+  for (;;) {
+    int k = rd_fill(r);
+    if (k == RD_EOF) return out->len ? RD_PARTIAL : RD_EOF;
+    if (k != RD_OK) return k;
+    unsigned char *start = r->buf + r->pos;
+    size_t avail = r->len - r->pos;
+    unsigned char *d = memchr(start, delim, avail);
+    size_t take = d ? (size_t)(d - start) : avail;
+    size_t room = max - out->len;
+    if (take > room) {
+      if (!sb_catb(out, start, room)) return RD_ERR;
+      r->pos += room;
+      return RD_TOOLONG;
+    }
+    if (!sb_catb(out, start, take)) return RD_ERR;
+    r->pos += take;
+    if (d) { r->pos++; return RD_OK; }
+  }
+}
+
+int rd_skip(struct rd *r, int delim)
+{
+  for (;;) {
+    int k = rd_fill(r);
+    if (k != RD_OK) return k;
+    unsigned char *start = r->buf + r->pos;
+    unsigned char *d = memchr(start, delim, r->len - r->pos);
+    if (d) { r->pos += (size_t)(d - start) + 1; return RD_OK; }
+    r->pos = r->len;
+  }
+}
+
+int rd_getc(struct rd *r, unsigned char *c)
+{
+  int k = rd_fill(r);
+  if (k != RD_OK) return k;
+  *c = r->buf[r->pos++];
+  return RD_OK;
+}
+
+int rd_bytes(struct rd *r, sb *out, size_t n)
+{
+  while (n) {
+    int k = rd_fill(r);
+    if (k == RD_EOF) return RD_PARTIAL;
+    if (k != RD_OK) return k;
+    size_t take = r->len - r->pos;
+    if (take > n) take = n;
+    if (!sb_catb(out, r->buf + r->pos, take)) return RD_ERR;
+    r->pos += take;
+    n -= take;
+  }
+  return RD_OK;
+}

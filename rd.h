@@ -1,0 +1,38 @@
+/* rd: the one bounded reader for network, pipe and queue input.
+ * Every line read has an explicit maximum length and, optionally, a
+ * deadline (seconds of inactivity per read call; 0 = none). */
+#ifndef RD_H
+#define RD_H
+#include <stddef.h>
+#include "sb.h"
+
+enum {
+  RD_OK = 0,       /* a complete record (delimiter consumed, not stored) */
+  RD_EOF = 1,      /* clean end of input before any byte of a record */
+  RD_PARTIAL = 2,  /* end of input inside a record; bytes are in out */
+  RD_TOOLONG = 3,  /* max bytes stored, no delimiter yet; rest unread */
+  RD_TIMEOUT = 4,
+  RD_ERR = 5       /* read error, errno set */
+};
+
+struct rd {
+  int fd;
+  int timeout;            /* seconds, 0 = wait forever */
+  size_t pos, len;
+  unsigned char buf[8192];
+};
+
+void rd_init(struct rd *r, int fd, int timeout);
+/* Read up to and excluding delim into out (out is reset first). */
+int rd_line(struct rd *r, sb *out, int delim, size_t max);
+/* Discard input up to and including the next delim. */
+int rd_skip(struct rd *r, int delim);
+int rd_getc(struct rd *r, unsigned char *c);
+/* Read exactly n bytes into out (appended). */
+int rd_bytes(struct rd *r, sb *out, size_t n);
+/* Bytes already buffered (so callers that must not over-read can check). */
+size_t rd_buffered(const struct rd *r);
+/* Fill the buffer if empty; returns RD_OK, RD_EOF, RD_TIMEOUT or RD_ERR. */
+int rd_fill(struct rd *r);
+
+#endif
