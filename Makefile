@@ -13,7 +13,7 @@ XFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 endif
 COMPILE = $(CC_CMD) $(XFLAGS) $(CFLAGS_EXTRA)
 LINK = $(LD_CMD) $(XFLAGS)
-LIBS = -lcdb -lcrypt -lz -lresolv
+LIBS = -Wl,--as-needed -lldap -llber -lcdb -lcrypt -lz -lresolv
 
 # Programs built from <name>.c (each also has <name>.8 or .1 man page).
 PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
