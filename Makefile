@@ -13,13 +13,14 @@ XFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 endif
 COMPILE = $(CC_CMD) $(XFLAGS) $(CFLAGS_EXTRA)
 LINK = $(LD_CMD) $(XFLAGS)
-LIBS = -Wl,--as-needed -lldap -llber -lcdb -lcrypt -lz -lresolv
+LIBS = -Wl,--as-needed -lldap -llber -lcdb -lcrypt -lcrypto -lz -lresolv
 
 # Programs built from <name>.c (each also has <name>.8 or .1 man page).
 PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	qmail-start qmail-lspawn qmail-rspawn qmail-local qmail-getpw \
 	qmail-newu qmail-pw2u qmail-showctl qmail-qread maildirmake forward \
-	condredirect bouncesaying except preline qmail-cdb install instcheck
+	condredirect bouncesaying except preline qmail-cdb install instcheck \
+	qmail-ldaplookup
 # Shell scripts built from <name>.sh with conf-qmail substituted.
 SCRIPTS = qmail-qstat config-fast
 
