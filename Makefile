@@ -20,7 +20,7 @@ PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	qmail-start qmail-lspawn qmail-rspawn qmail-local qmail-getpw \
 	qmail-newu qmail-pw2u qmail-showctl qmail-qread maildirmake forward \
 	condredirect bouncesaying except preline qmail-cdb install instcheck \
-	qmail-ldaplookup
+	qmail-ldaplookup qmail-reply
 # Shell scripts built from <name>.sh with conf-qmail substituted.
 SCRIPTS = qmail-qstat config-fast
 
