@@ -22,7 +22,7 @@ PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	condredirect bouncesaying except preline qmail-cdb install instcheck \
 	qmail-ldaplookup qmail-reply
 # Shell scripts built from <name>.sh with conf-qmail substituted.
-SCRIPTS = qmail-qstat config-fast
+SCRIPTS = qmail-qstat config-fast qmail-mkslapd
 
 PROGSRC = $(addsuffix .c,$(PROGS))
 LIBSRC = $(filter-out $(PROGSRC),$(wildcard *.c))
@@ -31,7 +31,10 @@ HDRS = $(wildcard *.h) auto.h
 UNITSRC = $(wildcard tests/unit/test_*.c)
 UNITBIN = $(UNITSRC:.c=)
 
-all: $(PROGS) $(SCRIPTS)
+all: $(PROGS) $(SCRIPTS) qmail.ldif
+
+qmail.ldif: qmail.schema schema2ldif.sh
+	sh schema2ldif.sh qmail.schema > qmail.ldif.tmp && mv qmail.ldif.tmp qmail.ldif
 
 auto.h: conf-qmail conf-split conf-spawn conf-break conf-patrn conf-users conf-groups mkauto.sh
 	sh mkauto.sh > auto.h.tmp && mv auto.h.tmp auto.h
