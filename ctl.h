@@ -22,6 +22,14 @@ struct ctl_def {
   const char *def;      /* default text; "$me" means the value of control/me; NULL none */
   const char *users;    /* which programs read it */
   const char *meaning;
+  /* qmail-showctl's wording (optional; rows without it get generic text):
+   * show: phrase for the value, or for each entry of a list or line of a
+   * raw file, or for an existing cdb; its first "%s" (not a printf format)
+   * becomes the value (for a cdb: its number of entries). A show without
+   * "%s" marks a secret: the value is never printed.
+   * unset: phrase when there is no value (no file and no default, empty). */
+  const char *show;
+  const char *unset;
 };
 
 extern const struct ctl_def ctl_table[];
@@ -41,6 +49,12 @@ int ctl_list(const char *name, sb *out);   /* entries each followed by \0 */
 int ctl_u64(const char *name, uint64_t *out);
 int ctl_bool(const char *name, int *out);
 int ctl_raw(const char *name, sb *out);
+
+/* The key a list entry becomes in its cdb form (locals.cdb, rcpthosts.cdb,
+ * built by qmail-cdb): the entry as ctl_parse_list would keep it, ASCII
+ * lower-cased. Returns 1 and sets key, 0 if the line is blank or a
+ * comment, -1 on nomem. line excludes the '\n'. */
+int ctl_cdbkey(const char *line, size_t len, sb *key);
 
 /* Pure parsers (unit-tested). */
 void ctl_parse_line(const char *buf, size_t len, sb *out);
