@@ -1,0 +1,198 @@
+/* qmail-lspawn: local deliveries for qmail-send (INTERNALS 5 and 6).
+ * Runs as root; looks each recipient up itself (so a long-lived lookup
+ * such as a directory connection lives here), then runs qmail-local as
+ * that user. */
+#include "auto.h"
+#include "die.h"
+#include "io.h"
+#include "priv.h"
+#include "qlx.h"
+#include "rd.h"
+#include "sb.h"
+#include "spawn.h"
+#include "users.h"
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *progname = "qmail-lspawn";
+
+#define GETPW_TIMEOUT 120           /* seconds qmail-getpw may take */
+#define GETPW_OUT_MAX (6 * (USERS_FIELD_MAX + 1))
+
+static const char *defaultdelivery;
+static uid_t uidp;                  /* qmail-getpw runs as qmailp:nofiles */
+static gid_t gidn;
+
+enum { LOOKUP_OK, LOOKUP_NONE, LOOKUP_FAIL };
+
+/* users/cdb (INTERNALS 6). LOOKUP_FAIL leaves the report in *report. */
+static int lookup_cdb(const char *local, size_t n, struct users_ent *e, sb *report)
+{
+  struct cdb c;
+  int fd = open(AUTO_QMAIL "/users/cdb", O_RDONLY | O_CLOEXEC), r;
+  if (fd < 0) {
+    if (errno == ENOENT) return LOOKUP_NONE;
+    sb_copys(report, "ZTrouble reading users/cdb in qmail-lspawn.\n");
+    return LOOKUP_FAIL;
+  }
+  if (cdb_init(&c, fd) < 0) r = USERS_ERR;
+  else { r = users_lookup(local, n, users_cdb_fetch, &c, e); cdb_free(&c); }
+  close(fd);
+  if (r == USERS_FOUND) return LOOKUP_OK;
+  if (r == USERS_NONE) return LOOKUP_NONE;
+  sb_copys(report, "ZTrouble reading users/cdb in qmail-lspawn.\n");
+  return LOOKUP_FAIL;
+}
+
+/* Read all of fd within the deadline. 0 ok, -1 timeout/error, -2 too long. */
+static int slurp(int fd, sb *out, size_t max)
+{
+  struct rd r;
+  rd_init(&r, fd, GETPW_TIMEOUT);
+  out->len = 0;
+  for (;;) {
+    int k = rd_fill(&r);
+    if (k == RD_EOF) return 0;
+    if (k != RD_OK) return -1;
+    if (rd_buffered(&r) > max - out->len) return -2;
+    if (!sb_catb(out, r.buf + r.pos, rd_buffered(&r))) return -1;
+    r.pos = r.len;
+  }
+}
+
+/* bin/qmail-getpw as qmailp: the passwd user, else the alias user. */
+static int lookup_getpw(const char *local, struct users_ent *e, sb *report)
+{
+  sb out = SB_INIT;
+  int pi[2], st, k, ret = LOOKUP_FAIL;
+  pid_t pid;
+  if (pipe2(pi, O_CLOEXEC) < 0) { sb_copys(report, "ZTemporary failure in qmail-lspawn.\n"); return ret; }
+  pid = fork();
+  if (pid == 0) {
+    char *argv[3];
+    int null = open("/dev/null", O_RDONLY);
+    argv[0] = "qmail-getpw"; argv[1] = (char *)local; argv[2] = 0;
+    signal(SIGCHLD, SIG_DFL);
+    if (null < 0 || fd_move(0, null) < 0 || fd_move(1, pi[1]) < 0) _exit(QLX_SYS);
+    if (priv_drop(uidp, gidn) < 0) _exit(QLX_SYS);
+    execv(AUTO_QMAIL "/bin/qmail-getpw", argv);
+    _exit(QLX_EXECPW);
+  }
+  close(pi[1]);
+  if (pid < 0) { close(pi[0]); sb_copys(report, "ZTemporary failure in qmail-lspawn.\n"); return ret; }
+  k = slurp(pi[0], &out, GETPW_OUT_MAX);
+  close(pi[0]);
+  if (k == -1) kill(pid, SIGKILL);
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) { st = 0; k = -1; break; }
+  if (k == -1) sb_copys(report, "ZTimeout or read error talking to qmail-getpw. (#4.3.0)\n");
+  else if (!WIFEXITED(st)) sb_copys(report, "ZTemporary failure in qmail-lspawn.\n");
+  else if (WEXITSTATUS(st) != 0) {
+    spawn_report_local(st, "", 0, report);
+    if (report->len <= 1 || report->s[0] != 'Z') sb_copys(report, "ZTemporary failure in qmail-getpw.\n");
+  } else if (k == -2 || users_parse(out.s, out.len, e) < 0)
+    sb_copys(report, "ZInternal error: bad output from qmail-getpw. (#4.3.5)\n");
+  else
+    ret = LOOKUP_OK;
+  sb_free(&out);
+  return ret;
+}
+
+/* Who receives a local delivery, and how qmail-local is run. */
+struct target {
+  struct users_ent u;     /* user uid gid home dash ext */
+  sb defdel;              /* default delivery; empty = qmail-lspawn's argument */
+  sb env;                 /* NAME=value\0 ... added to qmail-local's environment */
+};
+
+/* The one place a recipient becomes a user (INTERNALS 6). qmail-ldap's
+ * directory lookup goes first, here, in this long-lived process; rcpt is
+ * the whole address, local its local part, msgsize the queued size. */
+static int lookup_local(const char *rcpt, const char *local, size_t n, uint64_t msgsize,
+                        struct target *t, sb *report)
+{
+  int r;
+  (void)rcpt; (void)msgsize;
+  r = lookup_cdb(local, n, &t->u, report);
+  if (r != LOOKUP_NONE) return r;
+  return lookup_getpw(local, &t->u, report);
+}
+
+/* in the child: t->env into the environment */
+static void putenvs(const sb *env)
+{
+  for (size_t i = 0; i < env->len; i += strlen(env->s + i) + 1) {
+    char *eq = strchr(env->s + i, '=');
+    if (!eq) continue;
+    *eq = 0;
+    if (setenv(env->s + i, eq + 1, 1) < 0) _exit(QLX_NOMEM);
+    *eq = '=';
+  }
+}
+
+static pid_t lspawn_start(const struct spawn_req *r, int fdmess, int fdout, sb *report)
+{
+  struct target t;
+  struct stat st;
+  sb local = SB_INIT;
+  pid_t pid = 0;
+  memset(&t, 0, sizeof t);
+  users_init(&t.u);
+  if (!r->at) { sb_copys(report, "K"); goto out; }          /* "@host": nobody to deliver to */
+  if (!sb_copyb(&local, r->rcpt, r->at)) { sb_copys(report, "ZOut of memory in qmail-lspawn.\n"); goto out; }
+  if (fstat(fdmess, &st) < 0) { sb_copys(report, "ZTemporary failure in qmail-lspawn.\n"); goto out; }
+  if (lookup_local(r->rcpt, local.s, local.len, (uint64_t)st.st_size, &t, report) != LOOKUP_OK) goto out;
+  if (t.u.uid == 0) { sb_copys(report, "ZNot allowed to perform deliveries as root.\n"); goto out; }
+  if (t.u.uid != (uid_t)t.u.uid || t.u.gid != (gid_t)t.u.gid) { sb_copys(report, "ZInternal qmail-lspawn bug.\n"); goto out; }
+  if (!sb_catb(&t.u.dash, "", 0) || !sb_catb(&t.u.ext, "", 0) || !sb_catb(&t.defdel, "", 0)) {
+    sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
+    goto out;
+  }
+  pid = spawn_fork(fdmess, fdout);
+  if (pid == 0) {
+    char *argv[11];
+    argv[0] = "qmail-local"; argv[1] = "--";
+    argv[2] = t.u.user.s; argv[3] = t.u.home.s; argv[4] = local.s;
+    argv[5] = t.u.dash.s; argv[6] = t.u.ext.s;
+    argv[7] = (char *)r->rcpt + r->at + 1; argv[8] = (char *)r->sender;
+    argv[9] = t.defdel.len ? t.defdel.s : (char *)defaultdelivery; argv[10] = 0;
+    putenvs(&t.env);
+    if (priv_drop((uid_t)t.u.uid, (gid_t)t.u.gid) < 0) _exit(QLX_SYS);
+    if (getuid() == 0 || geteuid() == 0) _exit(QLX_ROOT);
+    execv(AUTO_QMAIL "/bin/qmail-local", argv);
+    _exit(QLX_EXECSOFT);       /* a broken install must not bounce mail */
+  }
+out:
+  users_free(&t.u);
+  sb_free(&t.defdel); sb_free(&t.env);
+  sb_free(&local);
+  return pid;
+}
+
+/* SPAWN_RELOAD (qmail-send got SIGHUP): reread what lookup_local uses.
+ * users/cdb is opened per lookup, so nothing is cached yet. */
+static void lspawn_reload(void)
+{
+}
+
+static void lspawn_report(int wstatus, const char *out, size_t len, sb *report)
+{
+  spawn_report_local(wstatus, out, len, report);
+}
+
+int main(int argc, char **argv)
+{
+  static const struct spawn_agent agent = {lspawn_reload, lspawn_start, lspawn_report};
+  if (argc < 2 || !argv[1][0]) die(100, "usage: qmail-lspawn defaultdelivery");
+  defaultdelivery = argv[1];
+  if (priv_user(AUTO_USERP, &uidp, NULL) < 0) die(111, "unable to find user %s", AUTO_USERP);
+  if (priv_group(AUTO_GROUPN, &gidn) < 0) die(111, "unable to find group %s", AUTO_GROUPN);
+  return spawn_main(&agent);
+}
