@@ -16,28 +16,37 @@ static const char *queueprog(void)
   return def;
 }
 
+/* The child side: only what vfork allows (close, dup2, signal, exec,
+ * _exit), all on its parameters. */
+static __attribute__((noinline)) pid_t spawn(char *const *argv, const int *pm, const int *pe)
+{
+  pid_t pid = vfork();
+  if (pid != 0) return pid;
+  close(pm[1]); close(pe[1]);
+  if (dup2(pm[0], 0) < 0 || dup2(pe[0], 1) < 0) _exit(QQ_EXEC_FAILED);
+  if (pm[0] > 1) close(pm[0]);
+  if (pe[0] > 1) close(pe[0]);
+  signal(SIGPIPE, SIG_DFL);
+  execv(argv[0], argv);
+  _exit(QQ_EXEC_FAILED);
+}
+
+/* vfork: the caller's pages are not copied (fork() costs a big caller
+ * noticeably more). */
 int qq_open(struct qq *q)
 {
   int pm[2], pe[2];
+  char *argv[2];
+  argv[0] = (char *)queueprog(); argv[1] = 0;
   q->bytes = 0;
   if (pipe(pm) < 0) return -1;
   if (pipe(pe) < 0) { close(pm[0]); close(pm[1]); return -1; }
-  q->pid = fork();
+  q->pid = spawn(argv, pm, pe);
   if (q->pid < 0) { close(pm[0]); close(pm[1]); close(pe[0]); close(pe[1]); return -1; }
-  if (q->pid == 0) {
-    const char *prog = queueprog();
-    char *argv[2];
-    argv[0] = (char *)prog; argv[1] = 0;
-    close(pm[1]); close(pe[1]);
-    if (dup2(pm[0], 0) < 0 || dup2(pe[0], 1) < 0) _exit(QQ_EXEC_FAILED);
-    if (pm[0] > 1) close(pm[0]);
-    if (pe[0] > 1) close(pe[0]);
-    signal(SIGPIPE, SIG_DFL);
-    execv(prog, argv);
-    _exit(QQ_EXEC_FAILED);
-  }
   close(pm[0]); close(pe[0]);
   q->msgfd = pm[1]; q->envfd = pe[1];
+  q->msgok = 0;
+  q->pipeset = 0;
   wr_init(&q->msg, q->msgfd, 0);
   wr_init(&q->env, q->envfd, 0);
   return 0;
@@ -46,8 +55,20 @@ int qq_open(struct qq *q)
 void qq_put(struct qq *q, const void *p, size_t n) { wr_put(&q->msg, p, n); q->bytes += n; }
 void qq_puts(struct qq *q, const char *s) { qq_put(q, s, strlen(s)); }
 
+/* The message is complete: flush and close its pipe (once). A dead
+ * qmail-queue must not kill the caller with SIGPIPE from here on. */
+static void msgdone(struct qq *q)
+{
+  if (!q->pipeset) { q->oldpipe = signal(SIGPIPE, SIG_IGN); q->pipeset = 1; }
+  if (q->msgfd < 0) return;
+  q->msgok = wr_flush(&q->msg);
+  close(q->msgfd);
+  q->msgfd = -1;
+}
+
 void qq_from(struct qq *q, const char *s)
 {
+  msgdone(q);
   wr_putc(&q->env, 'F'); wr_puts(&q->env, s); wr_putc(&q->env, 0);
 }
 
@@ -67,22 +88,29 @@ static int reap(pid_t pid)
 
 int qq_close(struct qq *q)
 {
-  void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-  int mok = wr_flush(&q->msg);
-  close(q->msgfd);
+  msgdone(q);
   wr_putc(&q->env, 0);
   wr_flush(&q->env);
   close(q->envfd);
   int code = reap(q->pid);
-  signal(SIGPIPE, old);
-  if (code == 0 && mok < 0) code = QQ_WRITE_ERR;  /* cannot happen: qq read all */
+  signal(SIGPIPE, q->oldpipe);
+  if (code == 0 && q->msgok < 0) code = QQ_WRITE_ERR;  /* cannot happen: qq read all */
   return code;
 }
 
 void qq_abort(struct qq *q)
 {
-  close(q->msgfd);
+  int st;
+  if (q->msgfd >= 0) close(q->msgfd);
   close(q->envfd);
+  if (q->pipeset) signal(SIGPIPE, q->oldpipe);
+  /* An empty envelope makes qmail-queue clean up and exit by itself;
+   * SIGKILL would leave its mess/ file behind. */
+  for (int i = 0; i < 500; ++i) {
+    pid_t r = waitpid(q->pid, &st, WNOHANG);
+    if (r == q->pid || (r < 0 && errno != EINTR)) return;
+    usleep(10000);
+  }
   kill(q->pid, SIGKILL);
   reap(q->pid);
 }

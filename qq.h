@@ -36,6 +36,9 @@ struct qq {
   uint64_t bytes;        /* message bytes written so far */
   struct wr msg;
   struct wr env;
+  int msgok;             /* 0, or -1 if flushing the message failed */
+  int pipeset;           /* SIGPIPE ignored since qq_from; oldpipe restores */
+  void (*oldpipe)(int);
 };
 
 /* Start qmail-queue ($QMAILQUEUE if set and usable, else AUTO_QMAIL/bin/qmail-queue).
@@ -43,12 +46,17 @@ struct qq {
 int qq_open(struct qq *q);
 void qq_put(struct qq *q, const void *p, size_t n);
 void qq_puts(struct qq *q, const char *s);
-/* Envelope: one qq_from, then qq_to per recipient, then qq_close. */
+/* Envelope: one qq_from, then qq_to per recipient, then qq_close.
+ * qq_from ends the message (closes its pipe): qmail-queue reads the
+ * envelope only after the message's EOF, so a big envelope cannot
+ * deadlock against an open message pipe. */
 void qq_from(struct qq *q, const char *sender);
 void qq_to(struct qq *q, const char *rcpt);
 /* Finish: returns the qmail-queue exit code (or QQ_EXEC_FAILED/QQ_CRASHED). */
 int qq_close(struct qq *q);
-/* Abort without queueing (kills the child). */
+/* Abort without queueing (before qq_from): both pipes are closed, so
+ * qmail-queue sees no envelope and removes its own files; it is killed
+ * only if it has not exited within a few seconds. */
 void qq_abort(struct qq *q);
 /* "Zqq write error or disk full (#4.3.0)": first char K, Z or D. */
 const char *qq_text(int code);
