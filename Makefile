@@ -10,6 +10,7 @@ LD_CMD := $(shell head -n 1 conf-ld)
 # Extra flags for sanitizer or coverage builds: make SANITIZE=1
 ifeq ($(SANITIZE),1)
 XFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANOBJ = sanopts.o
 endif
 COMPILE = $(CC_CMD) $(XFLAGS) $(CFLAGS_EXTRA)
 LINK = $(LD_CMD) $(XFLAGS)
@@ -24,6 +25,9 @@ PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd
 # Shell scripts built from <name>.sh with conf-qmail substituted.
 SCRIPTS = qmail-qstat config-fast qmail-mkslapd
+# boot/ run scripts and control/Makefile with conf-qmail substituted; hier.c
+# installs the .inst copies (and doc/qmail.ldif), so building install builds them.
+BOOT = $(addsuffix .inst,$(wildcard boot/*/run boot/*/log/run) boot/control.Makefile)
 
 PROGSRC = $(addsuffix .c,$(PROGS))
 LIBSRC = $(filter-out $(PROGSRC),$(wildcard *.c))
@@ -32,7 +36,7 @@ HDRS = $(wildcard *.h) auto.h
 UNITSRC = $(wildcard tests/unit/test_*.c)
 UNITBIN = $(UNITSRC:.c=)
 
-all: $(PROGS) $(SCRIPTS) qmail.ldif
+all: $(PROGS) $(SCRIPTS) qmail.ldif $(BOOT)
 
 qmail.ldif: qmail.schema schema2ldif.sh
 	sh schema2ldif.sh qmail.schema > qmail.ldif.tmp && mv qmail.ldif.tmp qmail.ldif
@@ -48,10 +52,16 @@ libq.a: $(LIBOBJ)
 	ar cr $@ $(LIBOBJ)
 
 $(PROGS): %: %.o libq.a conf-ld
-	$(LINK) -o $@ $< libq.a $(LIBS)
+	$(LINK) -o $@ $< $(SANOBJ) libq.a $(LIBS)
+# qmail-smtpd starts once per connection: static-pie skips the dynamic loader
+qmail-smtpd: LINK += $(if $(XFLAGS),,-static-pie)
 
 $(SCRIPTS): %: %.sh conf-qmail
 	sed "s}QMAIL_HOME}`head -n 1 conf-qmail`}g" $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+
+$(BOOT): %.inst: % conf-qmail
+	sed "s}QMAIL_HOME}`head -n 1 conf-qmail`}g" $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+install: $(BOOT) qmail.ldif
 
 tests/unit/%: tests/unit/%.c libq.a $(HDRS)
 	$(COMPILE) -I. -Wno-unused-parameter $< -o $@ libq.a -lcmocka $(LIBS)
@@ -72,7 +82,7 @@ deps:
 	sh tests/deps
 
 clean:
-	rm -f *.o *.a auto.h $(PROGS) $(SCRIPTS) $(UNITBIN) *.tmp
+	rm -f *.o *.a auto.h $(PROGS) $(SCRIPTS) $(UNITBIN) $(BOOT) *.tmp
 
 .PHONY: all unit setup check test deps clean
 .SECONDARY: $(LIBOBJ)

@@ -18,6 +18,8 @@ if [ -d "$dir/slapd.d" ]; then
 fi
 [ -f "$schema" ] || { echo "qmail-mkslapd: no schema LDIF at $schema" >&2; exit 111; }
 umask 077
+# leftovers of an interrupted run (slapd.d does not exist yet)
+rm -rf "$dir/slapd.d.tmp"
 mkdir -p "$dir/db" "$dir/slapd.d.tmp"
 hash=$(slappasswd -h '{SSHA}' -s "$rootpw")
 cat > "$dir/config.ldif" <<LDIF

@@ -1,0 +1,472 @@
+#!/bin/sh
+# host-setup.sh [hostname]: a running qmail-ldap mail host in one command
+# (README's first command). Run as root in the source tree on Debian 12.
+#
+# Installs the Debian packages, builds, installs into conf-qmail ("make
+# setup check"), writes the control files that are missing, sets up the
+# embedded directory (OpenLDAP slapd with qmail.schema on 127.0.0.1:389,
+# an example organisation and user) unless control/ldapserver names
+# another directory, runs everything under daemontools (/etc/service),
+# waits until the services answer, then sends a message over SMTP and shows
+# it in the user's Maildir and in qmail-ldaplookup.
+#
+# Rerunning is safe: existing control files, the queue, mailboxes, the
+# directory database and its entries are never replaced or removed.
+set -u
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+umask 022
+
+say() { echo "host-setup: $*"; }
+die() { echo "host-setup: fatal: $*" >&2; exit 1; }
+step() { echo; echo "=== $*"; }
+
+# wait_for SECONDS WHAT COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+  _t=$1 _what=$2; shift 2
+  _end=$(( $(date +%s) + _t ))
+  until "$@"; do
+    if [ "$(date +%s)" -ge "$_end" ]; then
+      echo "host-setup: gave up waiting ${_t}s for $_what" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+[ "$(id -u)" = 0 ] || die "run me as root"
+top=$(cd "$(dirname "$0")" && pwd) || die "cannot find the source tree"
+cd "$top" || die "cannot cd to $top"
+[ -f Makefile ] && [ -f conf-qmail ] && [ -f tests/deps ] || die "run me from the qmail-ldap source tree"
+[ $# -le 1 ] || die "usage: sh host-setup.sh [hostname]"
+LOG=$top/host-setup.log
+: > "$LOG" || die "cannot write $LOG"
+
+QMAIL=$(head -n 1 conf-qmail)
+CTL=$QMAIL/control
+LDAPDIR=$QMAIL/ldap
+MAILDIRS=$QMAIL/maildirs
+SVDIR=/etc/service
+VUSER=vmail
+
+# ---------------------------------------------------------------- helpers
+
+# put NAME LINE...: control/NAME with these lines, only if it is missing.
+put() {
+  _f=$CTL/$1; shift
+  if [ -e "$_f" ]; then
+    say "kept control/$(basename "$_f"): $(head -n 1 "$_f")"
+    return 0
+  fi
+  printf '%s\n' "$@" > "$_f.tmp$$" && chmod 644 "$_f.tmp$$" && mv "$_f.tmp$$" "$_f" ||
+    die "cannot write $_f"
+  say "wrote control/$(basename "$_f"): $*"
+}
+
+# pids of processes running the executable $1 (also a replaced one:
+# "make setup" renames new programs over the running ones)
+pids_of() {
+  for _p in /proc/[0-9]*; do
+    case $(readlink "$_p/exe" 2>/dev/null) in
+      "$1"|"$1 (deleted)") echo "${_p#/proc/}" ;;
+    esac
+  done
+}
+running() { [ -n "$(pids_of "$1")" ]; }
+
+# listeners PORT: "pid executable" of every process listening on TCP PORT.
+listeners() {
+  python3 - "$1" <<'PY'
+import os, sys
+port, inodes = int(sys.argv[1]), set()
+for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        for line in open(name).readlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f[9])
+    except OSError:
+        pass
+for pid in sorted(p for p in os.listdir("/proc") if p.isdigit()):
+    try:
+        for fd in os.listdir("/proc/%s/fd" % pid):
+            link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                print(pid, os.readlink("/proc/%s/exe" % pid))
+                break
+    except OSError:
+        pass
+PY
+}
+
+# answers HOST PORT [PREFIX]: a TCP connect works (and the first line
+# starts with PREFIX).
+answers() {
+  python3 - "$1" "$2" "${3:-}" <<'PY' 2>/dev/null
+import socket, sys
+host, port, want = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port), 3)
+if want:
+    s.settimeout(5)
+    line = s.makefile("rb").readline().decode("latin-1")
+    sys.exit(0 if line.startswith(want) else 1)
+PY
+}
+
+# stop_debian_service NAME: stop and disable a packaged daemon that holds
+# a port we need (Debian starts exim4, postfix or slapd on installation).
+stop_debian_service() {
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl disable --now "$1" >> "$LOG" 2>&1 || return 1
+    say "stopped and disabled Debian's $1 service (undo: systemctl enable --now $1)"
+  elif [ -x "/etc/init.d/$1" ]; then
+    "/etc/init.d/$1" stop >> "$LOG" 2>&1 || return 1
+    update-rc.d "$1" disable >> "$LOG" 2>&1
+    say "stopped and disabled Debian's $1 service (undo: update-rc.d $1 enable; /etc/init.d/$1 start)"
+  else
+    return 1
+  fi
+}
+
+_port_free() { [ -z "$(listeners "$1")" ]; }
+
+# free_port PORT SERVICE: make sure nothing but our SERVICE listens on PORT.
+free_port() {
+  _h=$(listeners "$1")
+  [ -z "$_h" ] && return 0
+  echo "$_h" | while read -r _pid _exe; do
+    _svc=
+    case $_exe in
+      */exim4) _svc=exim4 ;;
+      */postfix/*|*/master) _svc=postfix ;;
+      */sendmail*) _svc=sendmail ;;
+      */slapd) _svc=slapd ;;
+    esac
+    say "port $1 (needed by $2) is in use by pid $_pid ($_exe)"
+    if [ -z "$_svc" ] || ! stop_debian_service "$_svc"; then
+      echo "host-setup: stop that program (or, for the directory, name your server in $CTL/ldapserver) and rerun" >&2
+      exit 1
+    fi
+  done || exit 1
+  wait_for 30 "port $1 to become free" _port_free "$1" || die "port $1 is still in use"
+}
+
+svscan_pid() {
+  _real=$(cd "$SVDIR" 2>/dev/null && pwd -P) || return 0
+  for _p in $(pids_of /usr/bin/svscan); do
+    [ "$(readlink "/proc/$_p/cwd" 2>/dev/null)" = "$_real" ] && { echo "$_p"; return 0; }
+  done
+  return 0
+}
+_svscan_up() { [ -n "$(svscan_pid)" ]; }
+
+# link NAME: /etc/service/NAME -> QMAIL/boot/NAME unless it exists.
+# Sets NEW=1 if the link was made now.
+link() {
+  NEW=0
+  _l=$SVDIR/$1
+  if [ -e "$_l" ] || [ -L "$_l" ]; then
+    [ "$(readlink -f "$_l")" = "$(readlink -f "$QMAIL/boot/$1")" ] ||
+      die "$_l exists and is not $QMAIL/boot/$1; move it away and rerun"
+    return 0
+  fi
+  ln -s "$QMAIL/boot/$1" "$_l" || die "cannot link $_l"
+  NEW=1
+  say "linked $_l -> $QMAIL/boot/$1"
+}
+_up() { svok "$SVDIR/$1" && svstat "$SVDIR/$1" | grep -q ': up '; }
+# supervised NAME: wait until svscan runs NAME and its logger.
+supervised() {
+  wait_for 30 "svscan to start $1 (it looks every 5 seconds)" _up "$1" ||
+    die "service $1 is not up: $(svstat "$SVDIR/$1" 2>&1); see $QMAIL/log/$1/current"
+  wait_for 30 "the logger of $1" _up "$1/log" ||
+    die "the logger of $1 is not up: $(svstat "$SVDIR/$1/log" 2>&1)"
+}
+
+# value FILE KEY: "KEY: value" line of ldap.admin
+value() { sed -n "s/^$2: //p" "$1" | head -n 1; }
+randpw() { openssl rand -base64 18 | tr -d '/+=\n' | cut -c1-16; }
+_ldap_up() { ldapsearch -x -H "$LDAPURL" -b "$BASEDN" -s base dn > /dev/null 2>&1; }
+ldap_exists() { ldapsearch -x -H "$LDAPURL" -b "$1" -s base dn > /dev/null 2>&1; }
+# ldap_add_missing DN < ldif: add the entry unless it is there.
+ldap_add_missing() {
+  if ldap_exists "$1"; then cat > /dev/null; say "kept entry $1"; return 0; fi
+  _pwf=$(mktemp) || die "mktemp failed"
+  printf '%s' "$ADMINPW" > "$_pwf"
+  if ldapadd -x -H "$LDAPURL" -D "$ADMINDN" -y "$_pwf" >> "$LOG" 2>&1; then
+    rm -f "$_pwf"; say "added entry $1"
+  else
+    rm -f "$_pwf"; die "ldapadd of $1 failed, see $LOG"
+  fi
+}
+
+# ------------------------------------------------------------ 1. packages
+step "Debian packages (tests/deps, daemontools-run)"
+sh tests/deps < /dev/null >> "$LOG" 2>&1 || die "installing packages failed, see $LOG"
+# daemontools-run is Debian's svscan on /etc/service (systemd unit or
+# inittab); it conflicts with runit, where we run svscan ourselves.
+if ! dpkg-query -W -f='${Status}' daemontools-run 2>/dev/null | grep -q 'install ok installed' &&
+   ! dpkg-query -W -f='${Status}' runit 2>/dev/null | grep -q 'install ok installed'; then
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends daemontools-run \
+    < /dev/null >> "$LOG" 2>&1 || die "installing daemontools-run failed, see $LOG"
+fi
+say "packages are installed"
+
+# ------------------------------------------------------- 2. build, install
+step "build and install into $QMAIL (make; make setup check)"
+if ! make -j2 >> "$LOG" 2>&1 || ! make setup check >> "$LOG" 2>&1; then
+  tail -n 25 "$LOG" >&2
+  die "build or installation failed, see $LOG"
+fi
+say "installed into $QMAIL"
+
+# ------------------------------------------------------- 3. control files
+step "control files in $CTL"
+if [ -s "$CTL/me" ]; then
+  HOST=$(head -n 1 "$CTL/me")
+  [ $# = 1 ] && [ "$1" != "$HOST" ] && say "control/me says $HOST; keeping it (remove it to use $1)"
+else
+  HOST=${1:-$(hostname -f 2>/dev/null || hostname)}
+fi
+HOST=$(echo "$HOST" | tr 'A-Z' 'a-z')
+case $HOST in
+  ''|*[!a-z0-9.-]*|.*|*.|*..*|-*) die "not a host name: '$HOST' (give one: sh host-setup.sh mail.example.com)" ;;
+esac
+# the mail domain: drop the first label when at least two dots remain (as config-fast)
+DOMAIN=$(echo "$HOST" | sed 's/^\([^.]*\)\.\([^.]*\)\./\2./')
+put me "$HOST"
+put defaultdomain "$DOMAIN"
+put plusdomain "$DOMAIN"
+if [ "$DOMAIN" = "$HOST" ]; then
+  put locals "$HOST"
+  put rcpthosts "$HOST"
+else
+  put locals "$HOST" "$DOMAIN"
+  put rcpthosts "$HOST" "$DOMAIN"
+fi
+put defaultdelivery ./Maildir/
+
+# ------------------------------------------------------------ 4. directory
+EMBEDDED=1
+if [ -s "$CTL/ldapserver" ] &&
+   ! { [ "$(cat "$CTL/ldapserver")" = 127.0.0.1 ] && [ -d "$LDAPDIR/slapd.d" ]; }; then
+  EMBEDDED=0
+fi
+ADMINFILE=$CTL/ldap.admin
+LDAPURL=ldap://127.0.0.1:389/
+if [ $EMBEDDED = 1 ]; then
+  step "embedded directory in $LDAPDIR"
+  BASEDN=$(echo "$DOMAIN" | sed 's/^/dc=/; s/\./,dc=/g')
+  if [ -s "$CTL/ldapbasedn" ]; then BASEDN=$(head -n 1 "$CTL/ldapbasedn"); fi
+  ADMINDN=cn=admin,$BASEDN
+  ELVISDN=uid=elvis,ou=people,$BASEDN
+  # credentials first, so a failure later never loses them
+  if [ ! -s "$ADMINFILE" ]; then
+    if [ -d "$LDAPDIR/slapd.d" ]; then
+      say "warning: $LDAPDIR exists but $ADMINFILE does not: the administrator password is unknown"
+    fi
+    (umask 077
+     { echo "# The embedded directory of this host (written by host-setup.sh). Keep it secret."
+       echo "url: $LDAPURL"
+       echo "basedn: $BASEDN"
+       echo "admindn: $ADMINDN"
+       echo "adminpassword: $(randpw)"
+       echo "exampledn: $ELVISDN"
+       echo "examplepassword: $(randpw)"
+     } > "$ADMINFILE.tmp$$" && chmod 600 "$ADMINFILE.tmp$$" && mv "$ADMINFILE.tmp$$" "$ADMINFILE") ||
+      die "cannot write $ADMINFILE"
+    say "wrote the directory credentials to $ADMINFILE (mode 0600)"
+  else
+    say "kept $ADMINFILE"
+  fi
+  ADMINDN=$(value "$ADMINFILE" admindn)
+  ADMINPW=$(value "$ADMINFILE" adminpassword)
+  ELVISDN=$(value "$ADMINFILE" exampledn)
+  ELVISPW=$(value "$ADMINFILE" examplepassword)
+  if [ ! -d "$LDAPDIR/slapd.d" ]; then
+    "$QMAIL/bin/qmail-mkslapd" "$LDAPDIR" "$BASEDN" "$ADMINPW" "$QMAIL/doc/qmail.ldif" >> "$LOG" 2>&1 ||
+      die "qmail-mkslapd failed, see $LOG"
+    say "created the directory $BASEDN in $LDAPDIR"
+  else
+    say "kept the directory in $LDAPDIR"
+  fi
+  # mailboxes of directory users belong to one system user (seed section 4.4)
+  if ! id "$VUSER" > /dev/null 2>&1; then
+    useradd -r -U -M -d "$MAILDIRS" -s /usr/sbin/nologin -c "qmail-ldap mailboxes" "$VUSER" >> "$LOG" 2>&1 ||
+      die "cannot create the user $VUSER"
+    say "created the user $VUSER for the mailboxes"
+  fi
+  VUID=$(id -u "$VUSER") VGID=$(id -g "$VUSER")
+  [ "$VUID" -ge 100 ] && [ "$VGID" -ge 100 ] || die "$VUSER has uid/gid $VUID/$VGID; qmailUID/qmailGID must be 100 or more"
+  put ldapserver 127.0.0.1
+  put ldapbasedn "$BASEDN"
+  put ldapobjectclass qmailUser
+  put ldapuid "$VUID"
+  put ldapgid "$VGID"
+  put ldapmessagestore "$MAILDIRS"
+  # anonymous searches (the directory hides userPassword from them);
+  # logins are checked by binding as the user
+  put ldaprebind 1
+  if [ ! -d "$MAILDIRS" ]; then
+    mkdir -m 700 "$MAILDIRS" && chown "$VUSER:$VUSER" "$MAILDIRS" || die "cannot create $MAILDIRS"
+  fi
+  if [ ! -d "$MAILDIRS/elvis/Maildir" ]; then
+    mkdir -p -m 700 "$MAILDIRS/elvis" && chown "$VUSER:$VUSER" "$MAILDIRS/elvis" &&
+      setuidgid "$VUSER" "$QMAIL/bin/maildirmake" "$MAILDIRS/elvis/Maildir" ||
+      die "cannot create $MAILDIRS/elvis/Maildir"
+    say "created the example user's mailbox $MAILDIRS/elvis/Maildir"
+  fi
+  RCPT=elvis@$DOMAIN
+  MAILBOX=$MAILDIRS/elvis/Maildir
+else
+  step "directory: control/ldapserver names $(head -n 1 "$CTL/ldapserver"); using it, no embedded directory"
+  RCPT=postmaster@$HOST
+  MAILBOX=$QMAIL/alias/Maildir
+fi
+
+# ------------------------------------------------------------ 5. rules
+step "tcpserver rules (make -C $CTL)"
+make -C "$CTL" >> "$LOG" 2>&1 || die "building the cdbs in $CTL failed, see $LOG"
+say "built $(cd "$CTL" && ls *.cdb | tr '\n' ' ')"
+
+# ------------------------------------------------------------ 6. svscan
+step "svscan on $SVDIR"
+mkdir -p "$SVDIR" || die "cannot create $SVDIR"
+SVHOW=
+if _svscan_up; then
+  SVHOW="already running (pid $(svscan_pid))"
+elif [ -d /run/systemd/system ] && dpkg-query -W -f='${Status}' daemontools-run 2>/dev/null | grep -q 'install ok installed'; then
+  systemctl enable --now daemontools-run.service >> "$LOG" 2>&1 || die "systemctl enable --now daemontools-run failed"
+  SVHOW="systemd unit daemontools-run.service (starts at boot)"
+else
+  # No init system runs it (a container, CI): start it detached, in its
+  # own session, so it outlives this script.
+  setsid svscanboot < /dev/null > /dev/null 2>&1 &
+  SVHOW="started by host-setup (setsid svscanboot); nothing restarts it at boot here"
+fi
+wait_for 20 "svscan on $SVDIR" _svscan_up || die "svscan does not run on $SVDIR"
+say "svscan: $SVHOW, pid $(svscan_pid)"
+
+# ------------------------------------------------------------ 7. services
+step "services"
+if [ $EMBEDDED = 1 ]; then
+  _up qmail-slapd 2>/dev/null || free_port 389 qmail-slapd
+  link qmail-slapd
+  supervised qmail-slapd
+  wait_for 60 "slapd to answer on $LDAPURL" _ldap_up ||
+    die "the directory does not answer; see $QMAIL/log/qmail-slapd/current"
+  say "qmail-slapd answers on $LDAPURL"
+  if [ -n "$ADMINPW" ]; then
+    OU=$(echo "$ELVISDN" | sed 's/^[^,]*,//')
+    printf 'dn: %s\nobjectClass: top\nobjectClass: organizationalUnit\nou: people\n' "$OU" |
+      ldap_add_missing "$OU"
+    ELVISHASH=$(slappasswd -h '{SSHA}' -s "$ELVISPW") || die "slappasswd failed"
+    cat <<EOF | ldap_add_missing "$ELVISDN"
+dn: $ELVISDN
+objectClass: top
+objectClass: person
+objectClass: inetOrgPerson
+objectClass: qmailUser
+cn: Elvis Presley
+sn: Presley
+uid: elvis
+mail: elvis@$DOMAIN
+mailAlternateAddress: elvis.presley@$DOMAIN
+mailAlternateAddress: the-king@$DOMAIN
+mailHost: $HOST
+mailMessageStore: $MAILDIRS/elvis
+accountStatus: active
+userPassword: $ELVISHASH
+EOF
+  else
+    say "warning: no administrator password in $ADMINFILE: example entries not added"
+  fi
+fi
+
+_qsend_up() { running "$QMAIL/bin/qmail-send" && running "$QMAIL/bin/qmail-lspawn"; }
+_qsend_new() { _p=$(pids_of "$QMAIL/bin/qmail-send"); [ -n "$_p" ] && [ "$_p" != "$1" ]; }
+if _up qmail 2>/dev/null && _qsend_up; then
+  # running from an earlier setup: restart so the programs just installed run
+  old=$(pids_of "$QMAIL/bin/qmail-send")
+  svc -t "$SVDIR/qmail"
+  wait_for 60 "qmail-send to restart" _qsend_new "$old" || die "qmail did not restart; see $QMAIL/log/qmail/current"
+  say "restarted qmail to run the new programs"
+fi
+link qmail
+supervised qmail
+wait_for 60 "qmail-send and qmail-lspawn" _qsend_up || die "qmail-send is not running; see $QMAIL/log/qmail/current"
+say "qmail (qmail-send) runs"
+
+_smtp_up() { answers 127.0.0.1 25 220; }
+_up qmail-smtpd 2>/dev/null || free_port 25 qmail-smtpd
+link qmail-smtpd
+supervised qmail-smtpd
+wait_for 60 "an SMTP greeting on port 25" _smtp_up || die "nothing answers 220 on port 25; see $QMAIL/log/qmail-smtpd/current"
+say "qmail-smtpd answers on port 25"
+
+_qmqp_up() { answers 127.0.0.1 628; }
+_up qmail-qmqpd 2>/dev/null || free_port 628 qmail-qmqpd
+link qmail-qmqpd
+supervised qmail-qmqpd
+wait_for 60 "port 628" _qmqp_up || die "nothing listens on port 628; see $QMAIL/log/qmail-qmqpd/current"
+say "qmail-qmqpd listens on port 628 (control/qmail-qmqpd.rules: cluster hosts only)"
+
+# ------------------------------------------------------------ 8. proof
+step "proof: a message over SMTP to $RCPT"
+STAMP=host-setup-$(date +%Y%m%d%H%M%S)-$$
+_delivered() { grep -l -s -F "$STAMP" "$MAILBOX"/new/* "$MAILBOX"/cur/* 2>/dev/null | head -n 1 | grep -q .; }
+if ! swaks --server 127.0.0.1 --port 25 --helo localhost --from "root@$HOST" --to "$RCPT" \
+     --header "Subject: qmail-ldap works ($STAMP)" \
+     --body "Sent by host-setup.sh over SMTP to prove that this host works." > "$LOG.swaks" 2>&1; then
+  cat "$LOG.swaks" >&2
+  die "the SMTP transaction failed"
+fi
+grep -E '^ *<- +(220|250 ok)' "$LOG.swaks" | sed 's/^ */  /'
+rm -f "$LOG.swaks"
+if wait_for 60 "the message in $MAILBOX" _delivered; then
+  f=$(grep -l -s -F "$STAMP" "$MAILBOX"/new/* "$MAILBOX"/cur/* | head -n 1)
+  say "delivered to $f:"
+  sed -n '1,/^$/p' "$f" | grep -E '^(Delivered-To|Return-Path|Received|Subject|To|From):' | sed 's/^/  /'
+else
+  echo "host-setup: the last lines of $QMAIL/log/qmail/current:" >&2
+  tail -n 15 "$QMAIL/log/qmail/current" | tai64nlocal >&2
+  [ $EMBEDDED = 1 ] && die "the message did not arrive in $MAILBOX"
+  say "warning: with your directory the message may have gone elsewhere; see the log above"
+fi
+step "qmail-ldaplookup -m $RCPT"
+"$QMAIL/bin/qmail-ldaplookup" -m "$RCPT" 2>&1 | sed 's/^/  /'
+
+# ------------------------------------------------------------ 9. summary
+step "what runs where"
+SVCS="qmail qmail-smtpd qmail-qmqpd"
+[ $EMBEDDED = 1 ] && SVCS="qmail-slapd $SVCS"
+for s in $SVCS; do svstat "$SVDIR/$s" "$SVDIR/$s/log"; done | sed 's/^/  /'
+cat <<EOF
+  svscan $SVDIR: $SVHOW
+  qmail        qmail-start ./Maildir/ (qmail-send, qmail-todo, qmail-lspawn, qmail-rspawn, qmail-clean)
+  qmail-smtpd  tcpserver on port 25, rules $CTL/qmail-smtpd.rules (127.0.0.1 may relay)
+  qmail-qmqpd  tcpserver on port 628, rules $CTL/qmail-qmqpd.rules (denies everybody)
+EOF
+if [ $EMBEDDED = 1 ]; then
+  cat <<EOF
+  qmail-slapd  slapd on 127.0.0.1:389 and $LDAPDIR/ldapi, database $LDAPDIR
+Logs: $QMAIL/log/<service>/current (tai64nlocal < ... makes the times readable).
+Run scripts: $QMAIL/boot/<service>/run, settings in $QMAIL/boot/<service>/env/.
+
+The directory $BASEDN (credentials in $ADMINFILE, mode 0600):
+  administrator  $ADMINDN  password $ADMINPW
+  example user   $ELVISDN  password $ELVISPW
+                 mail elvis@$DOMAIN, mailbox $MAILBOX
+Add users:  ldapadd -x -H $LDAPURL -D $ADMINDN -W -f user.ldif
+            (see QLDAPINSTALL section 2; each mailMessageStore directory
+            must exist, owned by $VUSER)
+EOF
+else
+  echo "Logs: $QMAIL/log/<service>/current; run scripts: $QMAIL/boot/<service>/run."
+fi
+cat <<EOF
+
+Stop a service:  svc -d $SVDIR/qmail-smtpd        (start again: svc -u)
+Stop everything and remove it from svscan:
+  cd $SVDIR && rm $SVCS && svc -dx $(for s in $SVCS; do printf '%s ' "$QMAIL/boot/$s" "$QMAIL/boot/$s/log"; done)
+EOF
