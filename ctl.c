@@ -145,7 +145,7 @@ const struct ctl_def ctl_table[] = {
    "Mailbox count quota is %s messages (0 = unlimited).", NULL},
   {"quotawarning", CTL_RAW, NULL, "qmail-local qmail-quotawarn", "text of quota warnings (none: no warning)",
    "%s", "No quotawarning: no warnings are sent."},
-  {"dirmaker", CTL_LINE, NULL, "qmail-lspawn auth_*", "program creating missing home directories",
+  {"dirmaker", CTL_LINE, NULL, "qmail-local auth_*", "program creating missing home directories",
    "Program to create home directories: %s.", "Not defined: missing home directories are not created."},
   {"ldapcluster", CTL_BOOL, "0", "qmail-lspawn auth_*", "forward mail and sessions to the entry's mailHost",
    "Clustering is %s (1 = on, 0 = off).", NULL},

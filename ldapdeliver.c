@@ -22,8 +22,6 @@ int ld_config(struct ld_state *st, const char *aliasempty)
 {
   struct qlsetup n;
   if (qlsetup_read(&n, aliasempty) < 0) return -1;
-  if (ctl_line("dirmaker", &st->dirmaker) < 0) { qlsetup_free(&n); return -1; }
-  if (!sb_catb(&st->dirmaker, "", 0)) { qlsetup_free(&n); return -1; }
   /* a changed server list or identity needs a new connection */
   if (st->q.ld && !(same(&n.lcfg.servers, &st->s.lcfg.servers) && same(&n.lcfg.login, &st->s.lcfg.login) &&
                     same(&n.lcfg.password, &st->s.lcfg.password) && n.lcfg.starttls == st->s.lcfg.starttls))

@@ -14,7 +14,6 @@ struct ld_state {
   struct qlsetup s;
   struct qldap q;
   int configured;      /* control/ldapserver present */
-  sb dirmaker;         /* control/dirmaker */
 };
 
 struct ld_target {

@@ -3,11 +3,15 @@
  * Texts on fd 2 (qmail-lspawn passes them to qmail-send); exit 0, 100
  * permanent, 111 temporary. */
 #include "auto.h"
+#include "ctl.h"
 #include "dotqmail.h"
 #include "io.h"
 #include "maildir.h"
+#include "mailmagic.h"
 #include "mbox.h"
+#include "qmail-ldap.h"
 #include "qq.h"
+#include "quota.h"
 #include "rd.h"
 #include "sb.h"
 #include <errno.h>
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,6 +31,18 @@
 const char *progname = "qmail-local";
 
 #define DOTQMAIL_MAX (1024 * 1024)     /* bytes of a .qmail file */
+#define HEADER_MAX (256 * 1024)        /* header bytes searched for Precedence: */
+
+/* A delivery for a directory entry: qmail-lspawn passes the entry's
+ * instructions in the environment (QMAILDOTMODE and friends). */
+enum { DOT_PLAIN = 0, DOT_LDAPONLY, DOT_LDAPWITHPROG, DOT_DOTONLY, DOT_BOTH, DOT_NONE };
+struct ldapinfo {
+  int dot;                                  /* DOT_PLAIN: not from the directory */
+  int nolocal, noforward, noprogram, reply, forwardonly;
+  const char *forwards, *programs, *replytext, *quotadef;
+  struct quota q;
+  int hasquota;
+};
 
 struct local {
   int doit;                     /* 0 with -n: only describe */
@@ -35,6 +52,9 @@ struct local {
   uint64_t nfile, nforward, nprogram, nrecips;
   uint64_t qp;                  /* qmail-queue pid of the forward */
   int forwardonly, stop;
+  size_t dotstart;              /* where .qmail lines start in qmail (dot-mode both) */
+  int dotcutable;               /* their file has the x bit */
+  struct ldapinfo ld;
 };
 
 static noreturn void fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -170,51 +190,276 @@ static void loopcheck(const struct local *l)
   sb_free(&line);
 }
 
-/* the .qmail text to follow; fills l->qmail */
-static void instructions(struct local *l)
+/* Read the matching .qmail file into *out; 1 found, 0 none. */
+static int read_dotqmail(struct local *l, sb *out, int *cutable)
 {
   struct found f = {-1, 0};
   size_t defpos;
   int r = dq_search(l->dash, l->ext, try_qmail, &f, &defpos);
   if (r < 0) nomem();
-  if (!r && *l->dash) fail(100, "Sorry, no mailbox here by that name. (#5.1.1)");
+  /* a directory entry's own instructions stand even without a .qmail-ext */
+  if (!r && *l->dash && (l->ld.dot == DOT_PLAIN || l->ld.dot == DOT_DOTONLY))
+    fail(100, "Sorry, no mailbox here by that name. (#5.1.1)");
   if (r && defpos != SIZE_MAX) setenv_or_die("DEFAULT", l->ext + defpos);
+  out->len = 0;
+  *cutable = 0;
+  if (!r) return 0;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(f.fd, buf, sizeof buf);
+    if (n < 0) { if (errno == EINTR) continue; fail(111, "Unable to read .qmail file: %s. (#4.3.0)", strerror(errno)); }
+    if (n == 0) break;
+    if ((size_t)n > DOTQMAIL_MAX - out->len) fail(111, "Uh-oh: .qmail file is too long. (#4.2.1)");
+    if (!sb_catb(out, buf, (size_t)n)) nomem();
+  }
+  close(f.fd);
+  *cutable = f.cutable;
+  return 1;
+}
+
+/* '\n'-separated values as dot-qmail lines with a leading mark */
+static void add_lines(sb *q, char mark, const char *list)
+{
+  while (list && *list) {
+    size_t n = strcspn(list, "\n");
+    if (n && (!sb_catc(q, mark) || !sb_catb(q, list, n) || !sb_catc(q, '\n'))) nomem();
+    list += n;
+    if (*list) ++list;
+  }
+}
+
+/* The entry's instructions (facts §4.4): programs, forwards, then the
+ * mailbox; the reply is sent separately, before them. */
+static void ldap_instructions(struct local *l)
+{
+  const struct ldapinfo *d = &l->ld;
+  if (!d->forwardonly && !d->noprogram) add_lines(&l->qmail, '|', d->programs);
+  if (!d->noforward) add_lines(&l->qmail, '&', d->forwards);
+  if (!d->nolocal && !d->forwardonly) {
+    if (!sb_cats(&l->qmail, l->defdel)) nomem();
+    if (l->qmail.len && l->qmail.s[l->qmail.len - 1] != '\n' && !sb_catc(&l->qmail, '\n')) nomem();
+  }
+  /* nothing at all is a deliberate "accept and drop" (e.g. nolocal with
+   * only a reply); a comment keeps it from meaning the default delivery */
+  if (!l->qmail.len && !sb_cats(&l->qmail, "#\n")) nomem();
+}
+
+/* the instructions to follow; fills l->qmail */
+static void instructions(struct local *l)
+{
+  sb dot = SB_INIT;
+  int found = 0, cutable = 0;
+  int usedot = l->ld.dot == DOT_PLAIN || l->ld.dot == DOT_DOTONLY || l->ld.dot == DOT_BOTH;
+  if (usedot) found = read_dotqmail(l, &dot, &cutable);
   if (dq_newsender(&l->newsender, l->sender, l->local, l->host, l->dash, l->safeext.s, exists, NULL) < 0) nomem();
   setenv_or_die("NEWSENDER", l->newsender.s);
   l->qmail.len = 0;
-  if (r) {
-    char buf[8192];
-    for (;;) {
-      ssize_t n = read(f.fd, buf, sizeof buf);
-      if (n < 0) { if (errno == EINTR) continue; fail(111, "Unable to read .qmail file: %s. (#4.3.0)", strerror(errno)); }
-      if (n == 0) break;
-      if ((size_t)n > DOTQMAIL_MAX - l->qmail.len) fail(111, "Uh-oh: .qmail file is too long. (#4.2.1)");
-      if (!sb_catb(&l->qmail, buf, (size_t)n)) nomem();
+  l->dotstart = SIZE_MAX;
+  if (l->ld.dot != DOT_PLAIN && l->ld.dot != DOT_DOTONLY) {
+    ldap_instructions(l);
+    if (l->ld.dot == DOT_BOTH && found && dot.len) {
+      l->dotstart = l->qmail.len;
+      l->dotcutable = cutable;
+      if (!sb_catsb(&l->qmail, &dot)) nomem();
     }
-    close(f.fd);
-    l->forwardonly = f.cutable;
-  }
-  if (!l->qmail.len) {                          /* missing or empty: the default delivery */
+  } else if (found && dot.len) {
+    if (!sb_catsb(&l->qmail, &dot)) nomem();
+    l->forwardonly = cutable;
+  } else {                                      /* missing or empty: the default delivery */
     if (!sb_copys(&l->qmail, l->defdel)) nomem();
     l->forwardonly = 0;
   }
+  sb_free(&dot);
+}
+
+/* QMAILDOTMODE, QMAILMODE, ... from qmail-lspawn (ldapdeliver) */
+static void ldap_env(struct local *l)
+{
+  struct ldapinfo *d = &l->ld;
+  static const struct { const char *name; int dot; } dots[] = {
+    {DOTMODE_LDAPONLY, DOT_LDAPONLY}, {DOTMODE_LDAPWITHPROG, DOT_LDAPWITHPROG}, {DOTMODE_DOTONLY, DOT_DOTONLY},
+    {DOTMODE_BOTH, DOT_BOTH}, {DOTMODE_NONE, DOT_NONE}};
+  const char *v = getenv(ENV_DOTMODE);
+  memset(d, 0, sizeof *d);
+  if (!v) return;
+  for (size_t i = 0; i < sizeof dots / sizeof dots[0]; ++i)
+    if (!strcasecmp(v, dots[i].name)) d->dot = dots[i].dot;
+  if (d->dot == DOT_PLAIN) fail(100, "Illegal value in LDAP attribute qmailDotMode. (#5.3.5)");
+  for (const char *m = getenv(ENV_MODE); m && *m;) {
+    size_t n = strcspn(m, ",: \t");
+#define IS(w) (n == sizeof w - 1 && !strncasecmp(m, w, n))
+    if (IS(MODE_NOLOCAL) || IS(MODE_NOMBOX)) d->nolocal = 1;
+    else if (IS(MODE_NOFORWARD)) d->noforward = 1;
+    else if (IS(MODE_NOPROG)) d->noprogram = 1;
+    else if (IS(MODE_REPLY)) d->reply = 1;
+    else if (IS(MODE_FORWARDONLY)) d->forwardonly = 1;
+#undef IS
+    m += n;
+    if (*m) ++m;
+  }
+  d->forwards = getenv(ENV_FORWARDS);
+  d->programs = getenv(ENV_PROGRAM);
+  d->replytext = getenv(ENV_REPLYTEXT);
+  /* dotonly: the user's .qmail files alone decide; none: the mailbox alone */
+  if (d->dot == DOT_DOTONLY || d->dot == DOT_NONE) {
+    d->nolocal = d->noforward = d->noprogram = d->reply = d->forwardonly = 0;
+    d->forwards = d->programs = d->replytext = NULL;
+  }
+  d->quotadef = getenv(ENV_QUOTA);
+  if (d->quotadef && *d->quotadef) {
+    if (quota_parse(d->quotadef, &d->q) < 0) fail(111, "Illegal quota definition %s. (#4.3.0)", d->quotadef);
+    d->hasquota = d->q.size || d->q.count;
+  }
+}
+
+/* A missing home is created (dirmaker or mkdir -p) for directory entries. */
+static void makehome(const struct local *l)
+{
+  sb dm = SB_INIT, p = SB_INIT;
+  if (ctl_line("dirmaker", &dm) < 0) fail(111, "Unable to read control/dirmaker. (#4.3.0)");
+  if (dm.len) {
+    pid_t pid = fork();
+    int st;
+    if (pid < 0) fail(111, "Unable to fork: %s. (#4.3.0)", strerror(errno));
+    if (pid == 0) {
+      char *argv[4] = {dm.s, (char *)l->home, (char *)l->defdel, 0};
+      int null = open("/dev/null", O_RDWR);
+      if (null >= 0) { dup2(null, 0); dup2(2, 1); }
+      execv(dm.s, argv);
+      fail(111, "Unable to run the dirmaker %s: %s. (#4.3.0)", dm.s, strerror(errno));
+    }
+    while (waitpid(pid, &st, 0) < 0)
+      if (errno != EINTR) fail(111, "Unable to wait for the dirmaker: %s. (#4.3.0)", strerror(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail(111, "The dirmaker failed to create %s. (#4.3.0)", l->home);
+  } else {
+    if (!sb_copys(&p, l->home)) nomem();
+    for (size_t i = 1; i <= p.len; ++i) {
+      if (i < p.len && p.s[i] != '/') continue;
+      p.s[i] = 0;
+      if (mkdir(p.s, 0700) < 0 && errno != EEXIST)
+        fail(111, "Unable to create home directory %s: %s. (#4.2.1)", p.s, strerror(errno));
+      if (i < p.len) p.s[i] = '/';
+    }
+  }
+  sb_free(&dm); sb_free(&p);
+}
+
+static void gohome(const struct local *l)
+{
+  if (chdir(l->home) == 0) return;
+  if (errno == ENOENT && l->ld.dot != DOT_PLAIN && l->doit) {
+    makehome(l);
+    if (chdir(l->home) == 0) return;
+  }
+  fail(111, "Unable to switch to %s: %s. (#4.3.0)", l->home, strerror(errno));
+}
+
+/* run bin/<prog> args... with the message on stdin; returns the exit code */
+static int runhelper(const char *prog, char *const argv[])
+{
+  pid_t pid;
+  int st;
+  rewind0();
+  pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    sb p = SB_INIT;
+    if (!sb_cats(&p, AUTO_QMAIL "/bin/") || !sb_cats(&p, prog)) _exit(111);
+    dup2(2, 1);                  /* its words go into the delivery report */
+    execv(p.s, argv);
+    _exit(111);
+  }
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int is_maildir_line(const char *s)
+{
+  size_t n = strcspn(s, "\n");
+  return n && (s[0] == '.' || s[0] == '/') && s[n - 1] == '/';
+}
+
+/* deliveryMode reply: qmail-reply answers (once per sender) before the
+ * mail is stored. A failed reply never holds up the mail itself. */
+static void autoreply(const struct local *l)
+{
+  sb md = SB_INIT;
+  char *argv[3] = {"qmail-reply", 0, 0};
+  if (!l->ld.reply || !l->ld.replytext || !*l->ld.replytext || !*l->sender || !strcmp(l->sender, "#@[]")) return;
+  if (!l->doit) { say("reply ", l->sender, strlen(l->sender)); return; }
+  if (is_maildir_line(l->defdel)) {
+    if (!sb_catb(&md, l->defdel, strcspn(l->defdel, "\n"))) nomem();
+    argv[1] = md.s;
+  }
+  if (runhelper("qmail-reply", argv) != 0) io_writeall(2, "Warning: the automatic reply failed.\n", 38);
+  sb_free(&md);
+}
+
+static void quotawarn(const char *box)
+{
+  char *argv[3] = {"qmail-quotawarn", (char *)box, 0};
+  if (runhelper("qmail-quotawarn", argv) != 0) io_writeall(2, "Warning: the quota warning failed.\n", 36);
+}
+
+static uint64_t msgsize(size_t prefix)
+{
+  struct stat st;
+  if (fstat(0, &st) < 0) fail(111, "Unable to stat message: %s. (#4.3.0)", strerror(errno));
+  return (uint64_t)st.st_size + prefix;
+}
+
+static noreturn void overquota(const char *box)
+{
+  quotawarn(box);
+  fail(100, "The users mailfolder is over the allowed quota (size). (#5.2.2)");
+}
+
+/* Maildir++ check before a maildir delivery (facts §4.8) */
+static void quota_before(const struct local *l, const char *dir, uint64_t size)
+{
+  struct usage u;
+  if (quota_usage(dir, l->ld.quotadef, &u) < 0)
+    fail(111, "Unable to read the quota of %s: %s. (#4.3.0)", dir, strerror(errno));
+  if (!quota_over(&l->ld.q, &u, size)) return;
+  /* deltas may be stale (deletions by other clients): recount first */
+  if (quota_refresh(dir, l->ld.quotadef, &u) < 0)
+    fail(111, "Unable to recount the quota of %s: %s. (#4.3.0)", dir, strerror(errno));
+  if (quota_over(&l->ld.q, &u, size)) overquota(dir);
+}
+
+static void quota_after(const struct local *l, const char *dir, const sb *final)
+{
+  struct usage u;
+  uint64_t size;
+  const char *name = strrchr(final->s, '/');
+  if (quota_name_size(name ? name + 1 : final->s, &size) < 0 || size > INT64_MAX) return;
+  if (quota_add(dir, l->ld.quotadef, (int64_t)size, 1) < 0) return;   /* recounted next time */
+  if (quota_usage(dir, l->ld.quotadef, &u) == 0 && quota_percent(&l->ld.q, &u) >= QUOTA_WARNING_LEVEL)
+    quotawarn(dir);
 }
 
 static void deliver_maildir(const struct local *l, const char *dir)
 {
-  sb pre = SB_INIT;
+  sb pre = SB_INIT, final = SB_INIT;
   int r;
   if (!sb_catsb(&pre, &l->rpline) || !sb_catsb(&pre, &l->dtline)) nomem();
+  /* a directory entry's Maildir is created on first delivery */
+  if (l->ld.dot != DOT_PLAIN && maildir_make(dir, 0700) < 0 && errno != EEXIST)
+    fail(111, "Unable to create maildir %s: %s. (#4.2.1)", dir, strerror(errno));
+  if (l->ld.hasquota) quota_before(l, dir, msgsize(pre.len));
   rewind0();
-  r = maildir_deliver(dir, pre.s, pre.len, 0, NULL);
+  r = maildir_deliver(dir, pre.s, pre.len, 0, &final);
   sb_free(&pre);
   switch (r) {
-  case MD_OK: return;
+  case MD_OK: break;
   case MD_ERR_DIR: fail(111, "Unable to chdir to maildir. (#4.2.1)");
   case MD_ERR_READ: fail(111, "Unable to read message. (#4.3.0)");
   case MD_ERR_NOMEM: nomem();
   default: fail(111, "Temporary error on maildir delivery. (#4.3.0)");
   }
+  if (l->ld.hasquota) quota_after(l, dir, &final);
+  sb_free(&final);
 }
 
 static void deliver_mbox(const struct local *l, const char *fn)
@@ -222,6 +467,11 @@ static void deliver_mbox(const struct local *l, const char *fn)
   sb pre = SB_INIT;
   int r;
   if (!sb_catsb(&pre, &l->ufline) || !sb_catsb(&pre, &l->rpline) || !sb_catsb(&pre, &l->dtline)) nomem();
+  if (l->ld.hasquota && l->ld.q.size) {       /* an mbox has a size quota only */
+    struct stat st;
+    uint64_t have = stat(fn, &st) == 0 ? (uint64_t)st.st_size : 0, want;
+    if (!add_u64(have, msgsize(pre.len), &want) || want > l->ld.q.size) overquota(fn);
+  }
   rewind0();
   r = mbox_deliver(fn, pre.s, pre.len, 0);
   sb_free(&pre);
@@ -261,17 +511,40 @@ static void deliver_program(struct local *l, const char *cmd)
   }
 }
 
-/* All forwards in one message: Delivered-To line, then the message. */
+/* Does the header carry a Precedence: line? (bounded read from fd 0) */
+static int has_precedence(void)
+{
+  sb h = SB_INIT, v = SB_INIT;
+  char buf[8192];
+  int found;
+  rewind0();
+  while (h.len < HEADER_MAX) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n < 0) { if (errno == EINTR) continue; fail(111, "Unable to read message: %s. (#4.3.0)", strerror(errno)); }
+    if (n == 0) break;
+    if (!sb_catb(&h, buf, (size_t)n)) nomem();
+    if (memmem(h.s, h.len, "\n\n", 2)) break;
+  }
+  char *end = memmem(h.s ? h.s : "", h.len, "\n\n", 2);
+  found = mm_header(h.s ? h.s : "", end ? (size_t)(end - h.s) + 1 : h.len, "Precedence", &v) > 0;
+  sb_free(&h); sb_free(&v);
+  return found;
+}
+
+/* All forwards in one message: Delivered-To line, then the message.
+ * A directory entry forwarding to several addresses marks the copies
+ * as bulk so vacation programs downstream stay quiet. */
 static void forward(struct local *l)
 {
   struct qq q;
   char buf[8192];
   const char *t;
-  int code;
+  int code, bulk = l->ld.dot != DOT_PLAIN && l->nrecips > 1 && !has_precedence();
   rewind0();
   if (qq_open(&q) < 0) fail(111, "Unable to fork: %s. (#4.3.0)", strerror(errno));
   l->qp = (uint64_t)q.pid;
   qq_put(&q, l->dtline.s, l->dtline.len);
+  if (bulk) qq_put(&q, "Precedence: bulk\n", 17);
   for (;;) {
     ssize_t n = read(0, buf, sizeof buf);
     if (n < 0) {
@@ -299,8 +572,21 @@ static void follow(struct local *l)
   sb arg = SB_INIT;
   size_t pos = 0;
   int first = 1;
+  const struct ldapinfo *ld = &l->ld;
   while (!l->stop && dq_next(l->qmail.s, l->qmail.len, &pos, &d)) {
     if (!sb_copyb(&arg, d.s, d.len)) nomem();
+    if (l->dotstart != SIZE_MAX && pos > l->dotstart) {       /* the .qmail part of dot-mode both */
+      l->forwardonly |= l->dotcutable;
+      l->dotstart = SIZE_MAX;
+    }
+    /* deliveryMode flags also govern the user's .qmail lines */
+    if (((d.kind == DQ_MAILDIR || d.kind == DQ_MBOX) && ld->nolocal) ||
+        (d.kind == DQ_PROGRAM && ld->noprogram) || (d.kind == DQ_FORWARD && ld->noforward)) {
+      first = 0;
+      continue;
+    }
+    if ((d.kind == DQ_MAILDIR || d.kind == DQ_MBOX || d.kind == DQ_PROGRAM) && ld->forwardonly)
+      fail(111, "Uh-oh: user has %s delivery but is not allowed to. (#4.7.0)", d.kind == DQ_PROGRAM ? "prog" : "file");
     switch (d.kind) {
     case DQ_BLANK:
       if (first) fail(111, "Uh-oh: first line of .qmail file is blank. (#4.2.1)");
@@ -370,11 +656,13 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   args(&l, argc, argv);
   if (l.doit && (getuid() == 0 || geteuid() == 0)) fail(111, "Not allowed to perform deliveries as root. (#4.3.0)");
-  if (chdir(l.home) < 0) fail(111, "Unable to switch to %s: %s. (#4.3.0)", l.home, strerror(errno));
+  ldap_env(&l);
+  gohome(&l);
   checkhome(&l);
   setup(&l);
   if (l.doit) loopcheck(&l);
   instructions(&l);
+  autoreply(&l);
   follow(&l);
   report(&l);
   return 0;

@@ -5,6 +5,7 @@
 #include "auto.h"
 #include "die.h"
 #include "io.h"
+#include "ldapdeliver.h"
 #include "priv.h"
 #include "qlx.h"
 #include "rd.h"
@@ -14,6 +15,7 @@
 #include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,12 @@ const char *progname = "qmail-lspawn";
 static const char *defaultdelivery;
 static uid_t uidp;                  /* qmail-getpw runs as qmailp:nofiles */
 static gid_t gidn;
+/* The directory connection lives here, across deliveries. ld_ok is 0
+ * when the ldap control files could not be read: every delivery is then
+ * deferred until a reload succeeds (a half-read configuration must not
+ * turn into local or alias deliveries). */
+static struct ld_state ld;
+static int ld_ok;
 
 enum { LOOKUP_OK, LOOKUP_NONE, LOOKUP_FAIL };
 
@@ -112,17 +120,79 @@ struct target {
   sb env;                 /* NAME=value\0 ... added to qmail-local's environment */
 };
 
-/* The one place a recipient becomes a user (INTERNALS 6). qmail-ldap's
- * directory lookup goes first, here, in this long-lived process; rcpt is
- * the whole address, local its local part, msgsize the queued size. */
+/* ldaplocaldelivery off: the alias user, dash "-", ext = the local part,
+ * so ~alias/.qmail-<local> or .qmail-default decides (facts §4.2). */
+static int lookup_alias(const char *local, size_t n, struct users_ent *e, sb *report)
+{
+  struct passwd *pw;
+  errno = 0;
+  pw = getpwnam(AUTO_USERA);
+  if (!pw) {
+    sb_copys(report, errno ? "ZUnable to read the password database. (#4.3.0)\n"
+                           : "ZUnable to find the alias user. (#4.3.0)\n");
+    return LOOKUP_FAIL;
+  }
+  if (!sb_copys(&e->user, AUTO_USERA) || !sb_copys(&e->home, pw->pw_dir) || !sb_copys(&e->dash, "-") ||
+      !sb_copyb(&e->ext, local, n)) {
+    sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
+    return LOOKUP_FAIL;
+  }
+  e->uid = pw->pw_uid;
+  e->gid = pw->pw_gid;
+  return LOOKUP_OK;
+}
+
+/* LD_TEMP/LD_PERM texts into a report for qmail-send */
+static void ld_report(sb *report, char kind, const char *text)
+{
+  if (!sb_copyb(report, &kind, 1) || !sb_cats(report, text ? text : "Temporary failure in LDAP lookup. (#4.4.3)") ||
+      !sb_catc(report, '\n'))
+    sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
+}
+
+/* The one place a recipient becomes a user (INTERNALS 6). The directory
+ * goes first, in this long-lived process; rcpt is the whole address,
+ * local its local part, msgsize the queued size. */
 static int lookup_local(const char *rcpt, const char *local, size_t n, uint64_t msgsize,
                         struct target *t, sb *report)
 {
+  struct ld_target lt;
   int r;
-  (void)rcpt; (void)msgsize;
-  r = lookup_cdb(local, n, &t->u, report);
-  if (r != LOOKUP_NONE) return r;
-  return lookup_getpw(local, &t->u, report);
+  if (!ld_ok) {
+    sb_copys(report, "ZUnable to read the LDAP control files. (#4.3.0)\n");
+    return LOOKUP_FAIL;
+  }
+  ld_target_init(&lt);
+  r = ld_lookup(&ld, rcpt, msgsize, &lt);
+  switch (r) {
+  case LD_DELIVER:
+    if (!sb_copysb(&t->u.user, &lt.user) || !sb_copysb(&t->u.home, &lt.home) || !sb_copysb(&t->u.dash, &lt.dash) ||
+        !sb_copys(&t->u.ext, lt.ext.s) || !sb_copysb(&t->defdel, &lt.aliasempty) || !sb_copysb(&t->env, &lt.env)) {
+      sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
+      r = LOOKUP_FAIL;
+      break;
+    }
+    t->u.uid = lt.uid;
+    t->u.gid = lt.gid;
+    r = LOOKUP_OK;
+    break;
+  case LD_TEMP: ld_report(report, 'Z', lt.text); r = LOOKUP_FAIL; break;
+  case LD_PERM: ld_report(report, 'D', lt.text); r = LOOKUP_FAIL; break;
+  case LD_CLUSTER:
+    /* forwarding to the entry's mailHost is not built yet: keep the mail */
+    if (!sb_copys(report, "ZThe mailbox lives on cluster host ") || !sb_catsb(report, &lt.mailhost) ||
+        !sb_cats(report, ", and cluster forwarding is not available here. (#4.3.0)\n"))
+      sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
+    r = LOOKUP_FAIL;
+    break;
+  default:      /* LD_OFF (no directory) or not found with ldaplocaldelivery */
+    if (r == LD_NOTFOUND && !ld_localdelivery(&ld)) { r = lookup_alias(local, n, &t->u, report); break; }
+    r = lookup_cdb(local, n, &t->u, report);
+    if (r == LOOKUP_NONE) r = lookup_getpw(local, &t->u, report);
+    break;
+  }
+  ld_target_free(&lt);
+  return r;
 }
 
 /* in the child: t->env into the environment */
@@ -176,10 +246,12 @@ out:
   return pid;
 }
 
-/* SPAWN_RELOAD (qmail-send got SIGHUP): reread what lookup_local uses.
- * users/cdb is opened per lookup, so nothing is cached yet. */
+/* SPAWN_RELOAD (qmail-send got SIGHUP): reread the ldap control files;
+ * the connection is kept unless the server or identity changed.
+ * users/cdb is opened per lookup. */
 static void lspawn_reload(void)
 {
+  ld_ok = ld_config(&ld, defaultdelivery) == 0;
 }
 
 static void lspawn_report(int wstatus, const char *out, size_t len, sb *report)
@@ -194,5 +266,6 @@ int main(int argc, char **argv)
   defaultdelivery = argv[1];
   if (priv_user(AUTO_USERP, &uidp, NULL) < 0) die(111, "unable to find user %s", AUTO_USERP);
   if (priv_group(AUTO_GROUPN, &gidn) < 0) die(111, "unable to find group %s", AUTO_GROUPN);
+  lspawn_reload();
   return spawn_main(&agent);
 }

@@ -225,6 +225,8 @@ int quota_usage(const char *maildir, const char *def, struct usage *u)
   return rewrite(maildir, def, u);
 }
 
+int quota_refresh(const char *maildir, const char *def, struct usage *u) { return rewrite(maildir, def, u); }
+
 int quota_add(const char *maildir, const char *def, int64_t bytes, int64_t count)
 {
   sb p = SB_INIT, line = SB_INIT;

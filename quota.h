@@ -29,6 +29,9 @@ int quota_usage(const char *maildir, const char *def, struct usage *u);
 /* Full recount of new/ and cur/ of the Maildir and its .Folders
  * (except .Trash), ignoring messages flagged T. */
 int quota_recalc(const char *maildir, struct usage *u);
+/* Recount now and rewrite maildirsize (a delivery about to bounce for
+ * quota must not trust deltas). 0 ok, -1 error. */
+int quota_refresh(const char *maildir, const char *def, struct usage *u);
 /* Append "<bytes> <count>" to maildirsize (creating it if needed). */
 int quota_add(const char *maildir, const char *def, int64_t bytes, int64_t count);
 

@@ -80,6 +80,7 @@ int sb_cati64(sb *b, int64_t i)
 
 int sb_copyb(sb *b, const void *p, size_t n) { b->len = 0; if (b->s) b->s[0] = 0; return sb_catb(b, p, n); }
 int sb_copys(sb *b, const char *s) { return sb_copyb(b, s, strlen(s)); }
+int sb_copysb(sb *b, const sb *src) { return sb_copyb(b, src->s, src->len); }
 
 int sb_fmt(sb *b, const char *fmt, ...)
 {

@@ -25,6 +25,7 @@ int sb_cat0(sb *b);                     /* append a counted NUL byte */
 int sb_copyb(sb *b, const void *p, size_t n);
 int sb_copys(sb *b, const char *s);
 int sb_catsb(sb *b, const sb *src);
+int sb_copysb(sb *b, const sb *src);
 int sb_fmt(sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_trunc(sb *b, size_t n);         /* shorten to n (n <= len) */
 void sb_lower(sb *b);                   /* ASCII lower-case in place */
