@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -110,6 +111,9 @@ static int connect_one(struct qldap *q, const char *uri, LDAP **out, const char 
   }
   rc = bind_simple(ld, dn, pw);
   if (rc != LDAP_SUCCESS) { ldap_unbind_ext_s(ld, NULL, NULL); return rc; }
+  /* a bound connection must not leak into programs run as users */
+  int fd;
+  if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
   *out = ld;
   return LDAP_SUCCESS;
 }

@@ -87,7 +87,7 @@ static int lookup_getpw(const char *local, struct users_ent *e, sb *report)
     char *argv[3];
     int null = open("/dev/null", O_RDONLY);
     argv[0] = "qmail-getpw"; argv[1] = (char *)local; argv[2] = 0;
-    signal(SIGCHLD, SIG_DFL);
+    spawn_child_signals();
     if (null < 0 || fd_move(0, null) < 0 || fd_move(1, pi[1]) < 0) _exit(QLX_SYS);
     if (priv_drop(uidp, gidn) < 0) _exit(QLX_SYS);
     execv(AUTO_QMAIL "/bin/qmail-getpw", argv);

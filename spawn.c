@@ -178,11 +178,19 @@ static void sigchld(int s)
   errno = e;
 }
 
+void spawn_child_signals(void)
+{
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGCHLD, SIG_DFL);
+}
+
 pid_t spawn_fork(int fdmess, int fdout)
 {
   pid_t pid = fork();
   if (pid != 0) return pid;
-  signal(SIGCHLD, SIG_DFL);
+  spawn_child_signals();
   signal(SIGPIPE, SIG_DFL);
   if (fd_move(0, fdmess) < 0 || fd_move(1, fdout) < 0 || fd_copy(2, 1) < 0) _exit(QLX_SYS);
   return 0;
@@ -331,8 +339,15 @@ int spawn_main(const struct spawn_agent *a)
       size_t pos = 0;
       int ev;
       while ((ev = spawn_parse(&p, buf, (size_t)r, &pos)) != SPAWN_NEED) {
+        /* The agent's lookups (a directory search in poll()) must not be
+         * cut short by SIGCHLD; the signal waits and then wakes the loop. */
+        sigset_t chld, old;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, &old);
         if (ev == SPAWN_HUP) { if (a->reload) a->reload(); }
         else start(a, &p, uidq);
+        sigprocmask(SIG_SETMASK, &old, NULL);
       }
     }
     reap();

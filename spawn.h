@@ -46,6 +46,8 @@ struct spawn_agent {
 /* fork() whose child has fd 0 = fdmess, fds 1 and 2 = fdout and default
  * SIGCHLD/SIGPIPE handling. */
 pid_t spawn_fork(int fdmess, int fdout);
+/* In any child of the agent: default SIGCHLD, nothing blocked. */
+void spawn_child_signals(void);
 
 /* chdir to AUTO_QMAIL/queue, serve fd 0 -> fd 1 until EOF and every
  * delivery has been reported. Returns the exit code for main. */
