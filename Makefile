@@ -20,7 +20,7 @@ LIBS = -Wl,--as-needed -lldap -llber -lcdb -lcrypt -lcrypto -lz -lresolv
 PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	qmail-start qmail-lspawn qmail-rspawn qmail-local qmail-getpw \
 	qmail-newu qmail-pw2u qmail-showctl qmail-qread maildirmake forward \
-	condredirect bouncesaying except preline qmail-cdb install instcheck \
+	condredirect condwrite bouncesaying except preline qmail-cdb install instcheck \
 	qmail-ldaplookup qmail-reply qmail-quotawarn qmail-smtpd qmail-remote \
 	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd
 # Shell scripts built from <name>.sh with conf-qmail substituted.

@@ -88,6 +88,7 @@ const struct hier_entry hier_table[] = {
   BIN("maildirmake", O, 0755),
   BIN("forward", O, 0755),
   BIN("condredirect", O, 0755),
+  BIN("condwrite", O, 0755),
   BIN("bouncesaying", O, 0755),
   BIN("except", O, 0755),
   BIN("preline", O, 0755),
