@@ -235,7 +235,11 @@ int qlp_decide(const struct qldap_entry *e, const struct qlp_config *c, struct q
     if (!sb_copys(&d->home, home)) return temp(d);
     if (store) {
       if (!qlp_path_ok(store)) return perm(d, QLW_ILLVAL, "Illegal value in LDAP attribute mailMessageStore. (#5.3.5)");
-      if (!sb_copys(&d->aliasempty, store)) return temp(d);
+      /* the store is the delivery line as it stands; a relative one
+       * ("Maildir/") would read as a forward address there, so it is
+       * made relative to the home explicitly */
+      if (store[0] != '/' && strncmp(store, "./", 2) && !sb_copys(&d->aliasempty, "./")) return temp(d);
+      if (!sb_cats(&d->aliasempty, store)) return temp(d);
     } else if (!sb_copys(&d->aliasempty, c->aliasempty)) return temp(d);
   } else {
     if (!qlp_path_ok(store)) return perm(d, QLW_ILLVAL, "Illegal value in LDAP attribute mailMessageStore. (#5.3.5)");

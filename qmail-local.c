@@ -330,6 +330,10 @@ static void makehome(const struct local *l)
     }
     while (waitpid(pid, &st, 0) < 0)
       if (errno != EINTR) fail(111, "Unable to wait for the dirmaker: %s. (#4.3.0)", strerror(errno));
+    /* exit 100 is the dirmaker's permanent "no" (facts §2a); anything
+     * else may pass, so the mail waits */
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 100)
+      fail(100, "The dirmaker refused to create %s. (#5.3.0)", l->home);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail(111, "The dirmaker failed to create %s. (#4.3.0)", l->home);
   } else {
     if (!sb_copys(&p, l->home)) nomem();
@@ -391,6 +395,11 @@ static void autoreply(const struct local *l)
   if (is_maildir_line(l->defdel)) {
     if (!sb_catb(&md, l->defdel, strcspn(l->defdel, "\n"))) nomem();
     argv[1] = md.s;
+    /* the reply database lives in the Maildir: on an entry's first
+     * message it must exist before qmail-reply runs, or the reply fails
+     * and the sender is answered again next time */
+    if (l->ld.dot != DOT_PLAIN && maildir_make(md.s, 0700) < 0 && errno != EEXIST)
+      fail(111, "Unable to create maildir %s: %s. (#4.2.1)", md.s, strerror(errno));
   }
   if (runhelper("qmail-reply", argv) != 0) io_writeall(2, "Warning: the automatic reply failed.\n", 38);
   sb_free(&md);

@@ -44,10 +44,14 @@ static void build(sb *msg, const char *text, size_t tlen, const char *user, cons
   sb uh = SB_INIT, body = SB_INIT, date = SB_INIT;
   const char *dt = getenv("DTLINE");
   if (!mm_split_text(text, tlen, &uh, &body) || !date822(&date, time(NULL))) die_nomem();
-  int hasfrom = strstr(uh.s, "From:") == uh.s || strstr(uh.s, "\nFrom:");
-  int hassubj = strstr(uh.s, "Subject:") == uh.s || strstr(uh.s, "\nSubject:");
-  int hasct = strstr(uh.s, "Content-Type:") == uh.s || strstr(uh.s, "\nContent-Type:");
-  int hascte = strstr(uh.s, "Content-Transfer-Encoding:") == uh.s || strstr(uh.s, "\nContent-Transfer-Encoding:");
+  /* field names are case-insensitive: "subject:" in the %HEADER% block
+   * replaces the default as "Subject:" does */
+  sb v = SB_INIT;
+  int hasfrom = mm_header(uh.s, uh.len, "From", &v);
+  int hassubj = mm_header(uh.s, uh.len, "Subject", &v);
+  int hasct = mm_header(uh.s, uh.len, "Content-Type", &v);
+  int hascte = mm_header(uh.s, uh.len, "Content-Transfer-Encoding", &v);
+  sb_free(&v);
   if (!sb_cats(msg, "Return-Path: <>\n") || (dt && !sb_cats(msg, dt)) ||
       !sb_fmt(msg, "Qmail-QuotaWarning: %s@%s\n", user, host) ||
       !sb_fmt(msg, "Received: (qmail-quotawarn %ld); %s\n", (long)getpid(), date.s) ||

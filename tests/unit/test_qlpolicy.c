@@ -62,6 +62,10 @@ static const struct row rows[] = {
   /* facts §4.3: the five home/maildir cases */
   {"home+store", {"uid=joe", "qmailUID=7001", "qmailGID=7001", "homeDirectory=/home/joe", "mailMessageStore=/home/joe/Mail/", 0},
    QLP_DELIVER, "/home/joe", "/home/joe/Mail/", 0},
+  {"home+relative store", {"uid=joe", "qmailUID=7001", "qmailGID=7001", "homeDirectory=/home/joe", "mailMessageStore=Mail/", 0},
+   QLP_DELIVER, "/home/joe", "./Mail/", 0},
+  {"home+./store", {"uid=joe", "qmailUID=7001", "qmailGID=7001", "homeDirectory=/home/joe", "mailMessageStore=./Mail/", 0},
+   QLP_DELIVER, "/home/joe", "./Mail/", 0},
   {"home only", {"uid=joe", "qmailUID=7001", "qmailGID=7001", "homeDirectory=/home/joe", 0},
    QLP_DELIVER, "/home/joe", "./Maildir/", 0},
   {"absolute store", {"uid=joe", "qmailUID=7001", "qmailGID=7001", "mailMessageStore=/m/joe", 0},
