@@ -13,13 +13,25 @@
 
 #define MAXVALLEN (64 * 1024)
 #define MAXVALS 10000
+/* Longest LDAP message accepted from a server. libldap would otherwise
+ * allocate whatever length a broken or hostile server claims (up to 4 GB)
+ * and wait for it; one entry of a mail user is a few KB. */
+#define MAXPDU (16 * 1024 * 1024)
+
+/* q->err names the server (when known) and libldap's reason, so an
+ * administrator can tell a refused connection from a timeout or a
+ * wrong password without a packet trace. */
+static int fail_on(struct qldap *q, int why, const char *what, const char *uri, int lrc)
+{
+  q->why = why;
+  snprintf(q->err, sizeof q->err, "%s%s%s%s%s", what, uri ? " " : "", uri ? uri : "",
+           lrc ? ": " : "", lrc ? ldap_err2string(lrc) : "");
+  return qldap_why_temporary(why) ? QLDAP_TEMP : QLDAP_PERM;
+}
 
 static int fail(struct qldap *q, int why, const char *what, int lrc)
 {
-  q->why = why;
-  if (lrc) snprintf(q->err, sizeof q->err, "%s: %s", what, ldap_err2string(lrc));
-  else snprintf(q->err, sizeof q->err, "%s", what);
-  return qldap_why_temporary(why) ? QLDAP_TEMP : QLDAP_PERM;
+  return fail_on(q, why, what, NULL, lrc);
 }
 
 int qldap_server_uri(const char *line, sb *out)
@@ -80,7 +92,11 @@ static int setup(struct qldap *q, LDAP *ld)
   int v3 = LDAP_VERSION3;
   struct timeval tv = { (time_t)q->cfg.timeout, 0 };
   int tl = (int)q->cfg.timeout;
+  ber_len_t max = MAXPDU;
+  Sockbuf *sb = NULL;
   if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS) return -1;
+  if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || !sb ||
+      ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max) != 1) return -1;
   if (ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS) return -1;
   if (ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS) return -1;
   if (ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &tl) != LDAP_OPT_SUCCESS) return -1;
@@ -123,7 +139,7 @@ static int is_timeout(int rc) { return rc == LDAP_TIMEOUT || rc == LDAP_TIMELIMI
 int qldap_open(struct qldap *q)
 {
   int last = LDAP_SERVER_DOWN;
-  const char *s = q->cfg.servers.s;
+  const char *s = q->cfg.servers.s, *lasturi = NULL;
   size_t n = q->cfg.servers.len;
   if (q->ld) return QLDAP_OK;
   if (!s || !n) return fail(q, QLW_CONFIG, "no LDAP server configured (control/ldapserver)", 0);
@@ -133,12 +149,16 @@ int qldap_open(struct qldap *q)
     q->nconnect++;
     if (rc == LDAP_SUCCESS) { q->ld = ld; q->why = QLW_NONE; q->err[0] = 0; return QLDAP_OK; }
     last = rc;
+    lasturi = s + i;
     /* wrong credentials are the same on every server */
     if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH)
-      return fail(q, QLW_BIND, "LDAP bind refused", rc);
+      return fail_on(q, QLW_BIND, "LDAP bind refused by", lasturi, rc);
   }
-  if (is_timeout(last)) return fail(q, QLW_TIMEOUT, "Timeout while connecting to the LDAP server", last);
-  return fail(q, QLW_CONNECT, "Unable to contact LDAP server", last);
+  /* Every server failed; the last one's reason stands for all. A server
+   * that did not complete the connect or bind within ldaptimeout could
+   * not be contacted: QLW_TIMEOUT is kept for searches (facts §4.5). */
+  if (is_timeout(last)) return fail_on(q, QLW_CONNECT, "Timeout while connecting to LDAP server", lasturi, last);
+  return fail_on(q, QLW_CONNECT, "Unable to contact LDAP server", lasturi, last);
 }
 
 void qldap_entry_init(struct qldap_entry *e) { memset(e, 0, sizeof *e); }
@@ -287,14 +307,16 @@ int qldap_searchn(struct qldap *q, const char *filter, const char *const *attrs,
                   int (*cb)(const struct qldap_entry *, void *), void *arg, uint64_t *count)
 {
   LDAPMessage *res, *m;
-  int r = run_search(q, filter, attrs, 0, &res);
+  int r = run_search(q, filter, attrs, 0, &res), n;
   *count = 0;
   if (r != QLDAP_OK) return r;
+  /* known before the first callback, so a caller can print it first */
+  n = ldap_count_entries(q->ld, res);
+  *count = n > 0 ? (uint64_t)n : 0;
   for (m = ldap_first_entry(q->ld, res); m; m = ldap_next_entry(q->ld, m)) {
     struct qldap_entry e;
     r = take_entry(q, m, &e);
     if (r != QLDAP_OK) { ldap_msgfree(res); return r; }
-    (*count)++;
     int stop = cb(&e, arg);
     qldap_entry_free(&e);
     if (stop) break;
@@ -307,6 +329,7 @@ int qldap_user_bind(struct qldap *q, const char *dn, const char *password)
 {
   const char *s = q->cfg.servers.s;
   size_t n = q->cfg.servers.len;
+  const char *lasturi = NULL;
   int last = LDAP_SERVER_DOWN;
   if (!*password) return fail(q, QLW_BADPASS, "empty password", 0);
   for (size_t i = 0; s && i < n; i += strlen(s + i) + 1) {
@@ -317,9 +340,10 @@ int qldap_user_bind(struct qldap *q, const char *dn, const char *password)
     if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH || rc == LDAP_UNWILLING_TO_PERFORM)
       return fail(q, QLW_BADPASS, "password does not match", rc);
     last = rc;
+    lasturi = s + i;
   }
-  if (is_timeout(last)) return fail(q, QLW_TIMEOUT, "Timeout while connecting to the LDAP server", last);
-  return fail(q, QLW_CONNECT, "Unable to contact LDAP server", last);
+  if (is_timeout(last)) return fail_on(q, QLW_CONNECT, "Timeout while connecting to LDAP server", lasturi, last);
+  return fail_on(q, QLW_CONNECT, "Unable to contact LDAP server", lasturi, last);
 }
 
 const char *qldap_why_text(int why)

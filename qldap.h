@@ -14,9 +14,9 @@ enum qldap_rc { QLDAP_OK = 0, QLDAP_NOTFOUND, QLDAP_TEMP, QLDAP_PERM };
 enum qldap_why {
   QLW_NONE = 0,
   QLW_CONFIG,     /* temp: no ldapserver, unreadable control file */
-  QLW_CONNECT,    /* temp: no server reachable */
+  QLW_CONNECT,    /* temp: no server reachable (refused, or no connect/bind within ldaptimeout) */
   QLW_BIND,       /* temp: bind refused (bad ldaplogin/ldappassword) */
-  QLW_TIMEOUT,    /* temp: ldaptimeout expired */
+  QLW_TIMEOUT,    /* temp: a search took longer than ldaptimeout */
   QLW_LDAP,       /* temp: other LDAP error */
   QLW_NOMEM,      /* temp */
   QLW_TOOMANY,    /* perm: more than one entry */
@@ -66,7 +66,9 @@ void qldap_close(struct qldap *q);
 /* Search for exactly one entry. attrs NULL-terminated (NULL = all). */
 int qldap_search1(struct qldap *q, const char *filter, const char *const *attrs,
                   struct qldap_entry *e);
-/* Search for all entries; calls cb for each, stops when cb returns non-0. */
+/* Search for all entries. *count is the number found, set before the
+ * first call of cb; cb is called for each entry, and the walk stops when
+ * it returns non-0. */
 int qldap_searchn(struct qldap *q, const char *filter, const char *const *attrs,
                   int (*cb)(const struct qldap_entry *, void *), void *arg, uint64_t *count);
 /* Bind as dn with password on a separate connection (ldaprebind). */

@@ -9,6 +9,7 @@
 #include "qllookup.h"
 #include "qlpolicy.h"
 #include "qmail-ldap.h"
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,14 @@ static noreturn void usage(void)
 }
 
 static int debug;
+static sb lastfilter;      /* the filter searched last (for duplicate reports) */
 
 static void trace(const char *filter, void *arg)
 {
   const struct qlsetup *s = arg;
   printf("Searching ldap for: %s\nunder dn: %s\n", filter, s->lcfg.basedn.s);
   fflush(stdout);
+  if (!sb_copys(&lastfilter, filter)) die_nomem();
 }
 
 static void showmulti(const struct qldap_entry *e, const char *attr)
@@ -99,13 +102,14 @@ static void showentry(const struct qldap_entry *e, const struct qlsetup *s)
 }
 
 /* what qmail-lspawn would do with this entry */
-static int showdelivery(const struct qldap_entry *e, const struct qlsetup *s, const char *ext)
+static int showdelivery(const struct qldap_entry *e, const struct qlsetup *s, const char *matched, const char *ext)
 {
   struct qlp_delivery d;
   int st;
   qlp_init(&d);
   st = qlp_decide(e, &s->pcfg, &d);
   printf("-------------------------------------------------------\n");
+  if (matched) printf("matched address: %s\n", matched);
   switch (st) {
   case QLP_DELIVER:
     if (d.forwardonly)
@@ -130,22 +134,65 @@ static int showdelivery(const struct qldap_entry *e, const struct qlsetup *s, co
   return st == QLP_PERM ? EX_PERM : st == QLP_TEMP ? EX_TEMP : EX_FOUND;
 }
 
+static void found(uint64_t n)
+{
+  if (n == 1) printf("Found 1 entry:\n");
+  else printf("Found %llu entries:\n", (unsigned long long)n);
+}
+
+/* -f: the count first, then every entry */
+struct showall {
+  const struct qlsetup *s;
+  const uint64_t *count;
+  int first;
+};
+
+static int cb_show(const struct qldap_entry *e, void *arg)
+{
+  struct showall *a = arg;
+  if (a->first) { found(*a->count); a->first = 0; }
+  showentry(e, a->s);
+  return 0;
+}
+
+#define MAXDUPS 20
+struct dups {
+  const uint64_t *count;
+  uint64_t shown;
+};
+
+static int cb_dn(const struct qldap_entry *e, void *arg)
+{
+  struct dups *d = arg;
+  if (!d->shown) found(*d->count);
+  if (d->shown++ == MAXDUPS) return 1;
+  printf("dn: %s\n", e->dn.s);
+  return 0;
+}
+
+/* A lookup that must be unique found several entries: name them, so the
+ * administrator knows which entries clash. */
+static void showdups(struct qldap *q)
+{
+  static const char *const dnonly[] = {"1.1", 0};    /* RFC 4511: no attributes */
+  uint64_t n = 0;
+  struct dups d = {&n, 0};
+  if (lastfilter.len) qldap_searchn(q, lastfilter.s, dnonly, cb_dn, &d, &n);
+  if (!d.shown) printf("Found more than one entry.\n");
+  else if (n > MAXDUPS) printf("(and %llu more)\n", (unsigned long long)(n - MAXDUPS));
+}
+
 static int lookupfail(struct qldap *q, int rc)
 {
   if (rc == QLDAP_NOTFOUND) { printf("No entries found.\n"); return EX_NOTFOUND; }
   if (q->why == QLW_TOOMANY) {
-    printf("Found more than one entry.\nUh-oh: multiple entries found but should be unique!\n");
+    showdups(q);
+    printf("Uh-oh: multiple entries found but should be unique!\n%s\n", qldap_why_text(QLW_TOOMANY));
     return EX_PERM;
   }
   fprintf(stderr, "qmail-ldaplookup: %s: %s\n", rc == QLDAP_TEMP ? "temporary failure" : "error",
           q->err[0] ? q->err : qldap_why_text(q->why));
   return rc == QLDAP_TEMP ? EX_TEMP : EX_PERM;
-}
-
-static int cb_show(const struct qldap_entry *e, void *arg)
-{
-  showentry(e, arg);
-  return 0;
 }
 
 int main(int argc, char **argv)
@@ -170,11 +217,17 @@ int main(int argc, char **argv)
   }
   if (optind != argc || (!!uid + !!mail + !!filter) != 1 || (pass && !uid)) usage();
   if (pass && getuid() != 0) die(EX_USAGE, "only root may test passwords with -p");
+  /* a server that drops the connection must give exit 111, not a signal */
+  signal(SIGPIPE, SIG_IGN);
   if (qlsetup_read(&s, NULL) < 0) die(EX_TEMP, "unable to read control files");
   qldap_init(&q);
   q.cfg = s.lcfg;
   if (binddn) { q.cfg.login.len = 0; if (!sb_copys(&q.cfg.login, binddn)) die_nomem(); }
-  if (bindpw) { q.cfg.password.len = 0; if (!sb_copys(&q.cfg.password, bindpw)) die_nomem(); }
+  if (bindpw) {
+    q.cfg.password.len = 0;
+    if (!sb_copys(&q.cfg.password, bindpw)) die_nomem();
+    pw_wipe((char *)bindpw, strlen(bindpw));    /* the copy is all we need */
+  }
   if (debug) fprintf(stderr, "qmail-ldaplookup: servers %zu bytes, basedn '%s', timeout %llu\n",
                      q.cfg.servers.len, q.cfg.basedn.s, (unsigned long long)q.cfg.timeout);
   if (mail) {
@@ -182,11 +235,12 @@ int main(int argc, char **argv)
     rc = ql_lookup_mail(&q, &s, mail, &e, &ext, &matched, trace, &s);
     if (rc != QLDAP_OK) ex = lookupfail(&q, rc);
     else {
-      printf("Found 1 entry (matched %s):\n", matched.s);
+      found(1);
       showentry(&e, &s);
-      ex = showdelivery(&e, &s, ext.s);
+      ex = showdelivery(&e, &s, matched.s, ext.s);
       qldap_entry_free(&e);
     }
+    sb_free(&ext); sb_free(&matched);
   } else if (uid) {
     sb f = SB_INIT;
     if (!qlf_uid(&f, uid, strlen(uid), s.lcfg.objectclass.len ? s.lcfg.objectclass.s : NULL)) die_nomem();
@@ -195,29 +249,42 @@ int main(int argc, char **argv)
     rc = ql_lookup_uid(&q, &s, uid, NULL, &e);
     if (rc != QLDAP_OK) ex = lookupfail(&q, rc);
     else {
-      printf("Found 1 entry:\n");
+      found(1);
       showentry(&e, &s);
-      ex = showdelivery(&e, &s, NULL);
+      ex = showdelivery(&e, &s, NULL, NULL);
       if (pass) {
         int ok;
-        if (s.rebind) ok = qldap_user_bind(&q, e.dn.s, pass) == QLDAP_OK ? PW_MATCH : PW_NOMATCH;
-        else {
+        const char *why = NULL;
+        if (s.rebind) {
+          int r = qldap_user_bind(&q, e.dn.s, pass);
+          ok = r == QLDAP_OK ? PW_MATCH : PW_NOMATCH;
+          if (r == QLDAP_TEMP) { ok = PW_ERROR; why = q.err; }
+        } else {
           const struct qldap_attr *a = qldap_attr(&e, LDAP_PASSWD);
-          ok = a && a->nvals ? pw_check(a->vals[0], a->lens[0], pass, 0) : PW_NOMATCH;
+          if (a && a->nvals) ok = pw_check(a->vals[0], a->lens[0], pass, 0);
+          else {
+            ok = PW_NOMATCH;
+            why = "no userPassword in the entry (not readable with this bind DN? try -D/-w or ldaprebind)";
+          }
         }
+        if (ok == PW_UNSUPPORTED) why = "unsupported password scheme";
+        if (ok == PW_ERROR && !why) why = "error while checking the password";
+        pw_wipe((char *)pass, strlen(pass));
         printf("\nPASSWORD COMPARE was %s.\n", ok == PW_MATCH ? "successful" : "NOT successful");
-        if (ok == PW_UNSUPPORTED) printf("\terror was: unsupported password scheme\n");
-        if (ok != PW_MATCH && ex == EX_FOUND) ex = EX_NOTFOUND;
+        if (why) printf("\terror was: %s\n", why);
+        if (ok == PW_ERROR) ex = EX_TEMP;
+        else if (ok != PW_MATCH && ex == EX_FOUND) ex = EX_NOTFOUND;
       }
       qldap_entry_free(&e);
     }
   } else {
-    uint64_t n;
-    printf("Searching ldap for: %s\nunder dn: %s\n", filter, s.lcfg.basedn.s);
-    rc = qldap_searchn(&q, filter, NULL, cb_show, &s, &n);
-    if (rc == QLDAP_OK) { printf("\nFound %llu entr%s.\n", (unsigned long long)n, n == 1 ? "y" : "ies"); ex = EX_FOUND; }
-    else ex = lookupfail(&q, rc);
+    uint64_t n = 0;
+    struct showall all = {&s, &n, 1};
+    trace(filter, &s);
+    rc = qldap_searchn(&q, filter, NULL, cb_show, &all, &n);
+    ex = rc == QLDAP_OK ? EX_FOUND : lookupfail(&q, rc);
   }
   qldap_close(&q);
+  sb_free(&lastfilter);
   return ex;
 }
