@@ -13,7 +13,6 @@ enum bounce_kind bounce_kind(const char *sender, const char *doublebounceto)
 int bounce_block(sb *out, const char *rcpt, const char *report, size_t n)
 {
   size_t start = out->len, body;
-  int haslf = memchr(report, '\n', n) != 0;
   if (!sb_catc(out, '<')) return 0;
   body = out->len;
   if (!sb_cats(out, rcpt)) return 0;
@@ -22,10 +21,8 @@ int bounce_block(sb *out, const char *rcpt, const char *report, size_t n)
   if (!sb_cats(out, ">:\n")) return 0;
   body = out->len;
   if (!sb_catb(out, report, n)) return 0;
-  for (size_t i = body; i < out->len; ++i) {
+  for (size_t i = body; i < out->len; ++i)
     if (!out->s[i]) out->s[i] = '_';
-    else if (!haslf && out->s[i] == '/') out->s[i] = '\n';
-  }
   while (out->len > body && out->s[out->len - 1] == '\n') sb_trunc(out, out->len - 1);
   if (out->len > body && !sb_catc(out, '\n')) return 0;
   /* no blank lines inside the block: the second newline becomes '/' */
@@ -36,9 +33,8 @@ int bounce_block(sb *out, const char *rcpt, const char *report, size_t n)
 
 int bounce_lifetime(sb *report)
 {
-  char sep = memchr(report->s ? report->s : "", '\n', report->len) ? '\n' : '/';
-  if (report->len && report->s[report->len - 1] != sep && !sb_catc(report, sep)) return 0;
-  return sb_cats(report, BOUNCE_LIFETIME) && sb_catc(report, sep);
+  if (report->len && report->s[report->len - 1] != '\n' && !sb_catc(report, '\n')) return 0;
+  return sb_cats(report, BOUNCE_LIFETIME) && sb_catc(report, '\n');
 }
 
 int bounce_custom(sb *out, const char *raw, size_t n)

@@ -2,9 +2,9 @@
  *
  * bounce/<id> holds one block per failed recipient (INTERNALS 7):
  *   <rcpt>:\n<report lines>\n\n
- * The report is the spawner's text; it carries '/' for newlines
- * (INTERNALS 5) unless it contains real newlines. Blank lines inside a
- * report are written as "/" so blocks stay single paragraphs.
+ * The report is the spawner's text with its newlines (a '/' in it is
+ * just a '/': URLs, paths). Blank lines inside a report are written as
+ * "/" so blocks stay single paragraphs.
  *
  * The bounce message is: headers, the "Hi. This is the qmail-send program"
  * paragraph, custombouncetext, the blocks, "--- Below this line is a copy

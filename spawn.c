@@ -70,7 +70,7 @@ const char *spawn_check(const struct spawn_parser *p, unsigned nslots, struct sp
 
 int spawn_reply(sb *out, unsigned slot, const char *report, size_t len)
 {
-  static const char toolong[] = "/Error report too long, sorry./";
+  static const char toolong[] = "\nError report too long, sorry.\n";
   const char *z = memchr(report, 0, len);
   char st;
   size_t i, n;
@@ -87,8 +87,7 @@ int spawn_reply(sb *out, unsigned slot, const char *report, size_t len)
   if (n > SPAWN_TEXT_MAX) n = SPAWN_TEXT_MAX - (sizeof toolong - 1);
   for (i = 1; i <= n; ++i) {
     unsigned char c = (unsigned char)report[i];
-    if (c == '\n') c = '/';
-    else if (c < 32 || c == 127) c = '_';
+    if ((c < 32 && c != '\n') || c == 127) c = '_';   /* '\n' stays, as in qmail */
     else if (c > 127) c = '?';
     if (!sb_catc(out, (char)c)) return 0;
   }

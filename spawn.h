@@ -72,7 +72,7 @@ int spawn_parse(struct spawn_parser *p, const char *buf, size_t n, size_t *pos);
  * report to send. Fills r (pointing into p). */
 const char *spawn_check(const struct spawn_parser *p, unsigned nslots, struct spawn_req *r);
 
-/* The reply bytes: slot, status, text made printable ('\n' -> '/',
+/* The reply bytes: slot, status, text made printable ('\n' kept,
  * other controls -> '_', 8-bit -> '?', cut at a NUL and at
  * SPAWN_TEXT_MAX), '\0'. A report not starting with K, Z or D counts as Z. */
 int spawn_reply(sb *out, unsigned slot, const char *report, size_t len);

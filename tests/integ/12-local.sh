@@ -226,7 +226,8 @@ rc = p.wait()
 i = 0
 while i < len(out):
     z = out.index(b"\0", i + 1)
-    print(out[i], chr(out[i + 1]), out[i + 2:z].decode("latin-1"))
+    # the text keeps its newlines (INTERNALS 5); shown as '/' like qmail-send's log
+    print(out[i], chr(out[i + 1]), out[i + 2:z].decode("latin-1").replace("\n", "/"))
     i = z + 1
 print("exit", rc)
 EOF

@@ -109,8 +109,8 @@ static void t_check(void **st)
 static void t_reply(void **st)
 {
   static const struct { const char *rep; size_t n; const char *want; size_t wn; } cases[] = {
-    {S("Kdid 1+0+0\n"), S("\x07Kdid 1+0+0/\0")},
-    {S("Dno\tsuch\x01\x7f\xe9user\n"), S("\x07" "Dno_such__?user/\0")},
+    {S("Kdid 1+0+0\n"), S("\x07Kdid 1+0+0\n\0")},
+    {S("Dno\tsuch\x01\x7f\xe9user\n"), S("\x07" "Dno_such__?user\n\0")},
     {S("Zcut\0here"), S("\x07Zcut\0")},
     {S("K"), S("\x07K\0")},
     {S(""), S("\x07ZInternal error: malformed report. (#4.3.5)\0")},
@@ -128,7 +128,7 @@ static void t_reply(void **st)
   memset(big + 1, 'a', 4999);
   assert_true(spawn_reply(&out, 1, big, 5000));
   assert_int_equal(out.len, 2 + SPAWN_TEXT_MAX + 1);
-  assert_memory_equal(out.s + out.len - 32, "/Error report too long, sorry./\0", 32);
+  assert_memory_equal(out.s + out.len - 32, "\nError report too long, sorry.\n\0", 32);
   assert_true(spawn_reply(&out, 1, big, SPAWN_TEXT_MAX + 1));  /* exactly the limit: uncut */
   assert_int_equal(out.len, 2 + SPAWN_TEXT_MAX + 1);
   assert_int_equal(out.s[out.len - 2], 'a');
