@@ -5,6 +5,8 @@
 # reply code, DATA edge cases (dot-stuffing, bare LF / smuggling, long
 # lines, databytes, hops, NUL), bad input (overlong commands, garbage,
 # 10000 RCPTs, pipelining, disconnect mid-DATA), IPv6 client addresses,
+# the Received line's TCPREMOTEHOST/INFO, the order of the checks when
+# several apply (facts 4.16), LOGLEVEL on stderr,
 # RBL/rbltags/RETURNMXCHECK against a fake DNS server (in a private
 # network namespace), then swaks and smtplib into the real queue.
 . "$(dirname "$0")/../lib.sh"
@@ -167,6 +169,25 @@ class Client:
             try: self.proc.stdin.close()
             except OSError: pass
             self.proc.wait()
+
+def smtpd_pids():
+    out = []
+    for p in glob.glob('/proc/[0-9]*'):
+        try:
+            if os.readlink(p + '/exe') == SMTPD: out.append(int(p[6:]))
+        except OSError: pass
+    return out
+
+def wait_for(cond, timeout=10):
+    """Poll cond (an OSError counts as False) until it holds or timeout s pass."""
+    def c():
+        try: return cond()
+        except OSError: return False
+    end = time.time() + timeout
+    while time.time() < end:
+        if c(): return True
+        time.sleep(0.05)
+    return c()
 
 def qq_reset():
     for f in glob.glob(QQDIR + '/*'): os.unlink(f)
@@ -579,10 +600,12 @@ def t_badinput():
     qq_reset()
     c, _ = session()
     c.cmd('MAIL FROM:<a@b.example>'); c.cmd('RCPT TO:<joe@%s>' % D); c.cmd('DATA')
-    c.send('Subject: cut\r\n\r\nhalf a message\r\n')
-    time.sleep(0.3)
+    c.send('Subject: cut\r\n\r\n' + ('x' * 70 + '\r\n') * 2000 + 'half a line')
+    # qmail-queue has the first bytes: the cut really is in the middle
+    check('disconnect mid-DATA: qmail-queue got the first part',
+          wait_for(lambda: any(os.path.getsize(f) > 0 for f in glob.glob(QQDIR + '/*.msg.tmp'))))
     c.close()
-    time.sleep(1)
+    check('disconnect mid-DATA: qmail-smtpd exits', wait_for(lambda: not smtpd_pids()), repr(smtpd_pids()))
     check('disconnect mid-DATA: nothing queued', not qq_msgs() and not glob.glob(QQDIR + '/*.env'), repr(os.listdir(QQDIR)))
     # idle client: timeoutsmtpd
     ctl('timeoutsmtpd', '1')
@@ -608,6 +631,91 @@ def t_ipv6():
     check('IPv6 client in the Received line',
           r[0] == 250 and m and m[0][0].startswith(b'Received: from unknown (HELO v6.example) ([2001:db8::25])\n'), repr(m and m[0][0][:90]))
     check('[IPv6:::1] rewritten to localiphost', m and m[0][1][1] == 'Tjoe@' + D, repr(m and m[0][1]))
+    c.close()
+
+def t_received_env():
+    """Received line: TCPREMOTEHOST and TCPREMOTEINFO; HELO shown only when it differs."""
+    env = {'TCPREMOTEIP': '192.0.2.9', 'TCPREMOTEHOST': 'client.example', 'TCPREMOTEINFO': 'ident'}
+    for helo, want in (('client.example', b'Received: from client.example (ident@[192.0.2.9])\n'),
+                       ('other.example', b'Received: from client.example (HELO other.example) (ident@[192.0.2.9])\n')):
+        qq_reset()
+        c, _ = session(env, pipe=True, helo=helo)
+        r = transaction(c)
+        m = qq_msgs()
+        check('Received: TCPREMOTEHOST and TCPREMOTEINFO, HELO %s' % helo,
+              r[0] == 250 and m and m[0][0].startswith(want), repr(m and m[0][0][:100]))
+        c.close()
+
+def t_order():
+    """facts 4.16: when several checks apply, the earlier one answers."""
+    ctl('databytes', '1000')
+    ctl('badmailfrom', 'both@bad.example', '@noptr')
+    ctl('badmailfrom-unknown', '@noptr')
+    c, _ = session({'AUTHREQUIRED': '1'})
+    expect('order: AUTHREQUIRED before SIZE', c.cmd('MAIL FROM:<both@bad.example> SIZE=5000'), 530)
+    c.close()
+    c, _ = session({'SANITYCHECK': '1'})
+    expect('order: SIZE before badmailfrom', c.cmd('MAIL FROM:<both@bad.example> SIZE=5000'), 552)
+    expect('order: badmailfrom before badmailfrom-unknown', c.cmd('MAIL FROM:<x@noptr>'), 553,
+           'sorry, your mail was administratively denied. (#5.7.1)')
+    c.close()
+    ctl('badmailfrom')
+    c, _ = session({'SANITYCHECK': '1'})
+    expect('order: badmailfrom-unknown before SANITYCHECK', c.cmd('MAIL FROM:<x@noptr>'), 553, 'without valid reverse DNS')
+    c.close()
+    c, _ = session({'SANITYCHECK': '1', 'SENDERCHECK': 'STRICT'})
+    expect('order: SANITYCHECK before SENDERCHECK', c.cmd('MAIL FROM:<x@nodot>'), 554, 'without . in domain part')
+    c.close()
+    ctl('badmailfrom-unknown'); ctl('databytes')
+    ctl('badrcptto', 'x%%y@%s' % D, '@elsewhere.example', 'many@')
+    c, _ = session({'BLOCKRELAYPROBE': '1', 'MAXRCPTCOUNT': '1'})
+    c.cmd('MAIL FROM:<a@b.example>')
+    expect('order: BLOCKRELAYPROBE before badrcptto', c.cmd('RCPT TO:<x%%y@%s>' % D), 553, "we don't relay")
+    expect('order: badrcptto before relay control', c.cmd('RCPT TO:<x@elsewhere.example>'), 553,
+           'mail to that recipient is not accepted')
+    expect('order: relay control before MAXRCPTCOUNT', c.cmd('RCPT TO:<x@other.example>'), 553, 'relaying denied')
+    expect('order: refused recipients do not count (MAXRCPTCOUNT=1)', c.cmd('RCPT TO:<joe@%s>' % D), 250)
+    expect('order: badrcptto before MAXRCPTCOUNT', c.cmd('RCPT TO:<many@%s>' % D), 553, 'not accepted')
+    expect('MAXRCPTCOUNT=1: the second recipient', c.cmd('RCPT TO:<joe@%s>' % D), 553, 'too many recipients')
+    c.cmd('MAIL FROM:<>')
+    c.cmd('RCPT TO:<joe@%s>' % D)
+    expect('order: MAXRCPTCOUNT before the bounce rule', c.cmd('RCPT TO:<joe@%s>' % D), 553, 'too many recipients')
+    c.close()
+    ctl('badrcptto')
+    c, _ = session({'MAXRCPTCOUNT': '5'})
+    c.cmd('MAIL FROM:<#@[]>')
+    c.cmd('RCPT TO:<joe@%s>' % D)
+    expect('double-bounce sender #@[] with two RCPTs 550', c.cmd('RCPT TO:<joe@%s>' % D), 550)
+    c.close()
+
+def t_loglevel():
+    """LOGLEVEL: pid-prefixed lines on stderr, nothing at 0."""
+    logf = T + '/smtpd-pipe.log'
+    for level, want, unwanted in (('0', [], ['qmail-smtpd']),
+                                  ('2', ['connection from 192.0.2.7', 'message queued: ', 'end of session: 1 messages'],
+                                   ['mail from:', 'rcpt to:']),
+                                  ('4', ['connection from 192.0.2.7', 'enabled options: ', 'remote helo: log.example',
+                                         'mail from: a@remote.example', 'rcpt to: joe@' + D, 'no mail relay for rcpt to: x@elsewhere.example',
+                                         'message queued: ', 'quit, closing connection'], [])):
+        open(logf, 'w').close()
+        qq_reset()
+        c, _ = session({'LOGLEVEL': level, 'TCPREMOTEIP': '192.0.2.7'}, pipe=True, helo='log.example')
+        c.cmd('MAIL FROM:<a@remote.example>'); c.cmd('RCPT TO:<x@elsewhere.example>')
+        transaction(c)
+        c.cmd('QUIT')
+        c.close()
+        text = open(logf).read()
+        pid = c.proc.pid
+        lines = text.splitlines()
+        check('LOGLEVEL=%s: every line is "qmail-smtpd <pid>: "' % level,
+              all(l.startswith('qmail-smtpd %d: ' % pid) for l in lines), repr(lines[:3]))
+        miss = [w for w in want if w not in text] + [u for u in unwanted if u in text]
+        check('LOGLEVEL=%s: the right lines' % level, not miss and (lines or not want), 'missing or unwanted %r in %r' % (miss, text[:400]))
+
+def t_databytes_env():
+    c, r = data_session('Subject: x\r\n\r\n' + 'y' * 60 + '\r\n.\r\n', {'DATABYTES': '50'})
+    expect('DATABYTES limits the DATA itself: 552', r, 552, 'exceeds my databytes limit')
+    check('DATABYTES: nothing queued', not qq_msgs())
     c.close()
 
 def t_root():
@@ -706,14 +814,22 @@ def t_dns():
     s.close()
 
 # ---------------------------------------------------------------- real queue
+def _exe(p):
+    try: return os.readlink(p + '/exe')
+    except OSError: return ''
+
 def t_realqueue_cut():
     """Disconnect mid-DATA with the real qmail-queue: no message files."""
     c, _ = session({'QMAILQUEUE': ''})
     c.cmd('MAIL FROM:<a@b.example>'); c.cmd('RCPT TO:<joe@%s>' % D); c.cmd('DATA')
-    c.send('Subject: cut\r\n\r\n' + 'x' * 100000 + '\r\n')
-    time.sleep(0.5)
+    c.send('Subject: cut\r\n\r\n' + ('x' * 70 + '\r\n') * 2000 + 'half a line')
+    # the real qmail-queue has started writing the message
+    check('real queue: qmail-queue got the first part',
+          wait_for(lambda: any(os.path.getsize(f) > 0 for f in glob.glob(QH + '/queue/mess/*/*'))))
     c.close()
-    time.sleep(1)
+    check('real queue: qmail-smtpd exits after the cut', wait_for(lambda: not smtpd_pids()), repr(smtpd_pids()))
+    check('real queue: qmail-queue exits after the cut',
+          wait_for(lambda: not any(_exe(p) == QH + '/bin/qmail-queue' for p in glob.glob('/proc/[0-9]*'))), 'still running')
     files = [f for d in ('mess', 'intd', 'todo') for f in glob.glob(QH + '/queue/%s/*/*' % d)]
     check('real queue: disconnect mid-DATA leaves no message', not files, repr(files))
 
@@ -735,7 +851,7 @@ try:
     part = sys.argv[1]
     if part == 'main':
         for t in (t_basics, t_queueing, t_relay, t_mailchecks, t_rcptchecks, t_greetings, t_data,
-                  t_badinput, t_ipv6, t_root):
+                  t_badinput, t_ipv6, t_received_env, t_order, t_loglevel, t_databytes_env, t_root):
             try: t()
             except Exception as e: notok(t.__name__, 'exception %r' % e)
     elif part == 'dns': t_dns()

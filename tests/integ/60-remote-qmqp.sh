@@ -1,10 +1,12 @@
 #!/bin/sh
 # qmail-remote against Postfix's smtp-sink and a scripted SMTP server
-# (routes, EHLO/HELO, SIZE, 8BITMIME, AUTH, dot-stuffing, reply codes,
-# cluster cookie, tcpto), through qmail-send (4xx retried, 5xx bounced,
-# unreachable deferred); QMTP (qmtproutes -> qmail-qmtpd, a QMTP client);
-# qmail-qmqpc -> qmail-qmqpd, plain and compressed, into a recording
-# queue and into the instance.
+# (routes, EHLO/HELO, helohost, outgoingip, SIZE, 8BITMIME, AUTH,
+# dot-stuffing, reply codes, cluster cookie, timeoutconnect, timeoutremote,
+# tcpto), through qmail-send (4xx retried, 5xx bounced with the remote
+# text intact, unreachable deferred); QMTP (qmtproutes -> qmail-qmtpd, a
+# QMTP client); qmail-qmqpc -> qmail-qmqpd, plain and compressed, qmqpcip,
+# tcpserver rules, into a recording queue and into the instance.
+# MX lookups and MXPS are in 61-mx.sh.
 . "$(dirname "$0")/../lib.sh"
 D=testhost.example
 R=$QH/bin/qmail-remote
@@ -121,9 +123,10 @@ l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("::1" if six else "127.0.0.1", 0)); l.listen(5)
 open(portfile, "w").write(str(l.getsockname()[1]))
 while True:
-    c, _ = l.accept()
+    c, peer = l.accept()
     f = c.makefile("rb")
     out = open(log, "ab")
+    out.write(b"PEER " + peer[0].encode() + b"\n"); out.flush()
     c.sendall(lines(greeting))
     while True:
         line = f.readline()
@@ -204,7 +207,46 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2
 else
   ok "IPv6 relay [::1] # skip: no IPv6 loopback"
 fi
+
+# helohost, outgoingip
+fake "220 fake.example ESMTP" "250 fake.example"
+ctl helohost helo.example
+ctl outgoingip 127.0.0.9
+report "helohost and outgoingip set: accepted" "K#K127.0.0.1 accepted" "$(remote fake.example s@$D r@fake.example < "$T/m.plain")"
+check "EHLO sends control/helohost" grep -q "^EHLO helo.example$CR\$" "$FAKELOG"
+check "the connection comes from control/outgoingip" grep -q '^PEER 127.0.0.9$' "$FAKELOG"
+ctl helohost
+ctl outgoingip
+rm -f "$FAKELOG"
+report "without them: EHLO me, from any address" "K#K127.0.0.1 accepted" "$(remote fake.example s@$D r@fake.example < "$T/m.plain")"
+check "EHLO sends control/me by default" grep -q "^EHLO $D$CR\$" "$FAKELOG"
+check "the default source address is the kernel's" grep -q '^PEER 127.0.0.1$' "$FAKELOG"
+ctl outgoingip not-an-address
+report "a bad outgoingip: deferral" "Zinvalid ipaddr in control/outgoingip (#4.3.0)" "$(remote fake.example s@$D r@fake.example < "$T/m.plain")"
+ctl outgoingip
 stop "$FAKEPID"; FAKEPID=
+
+# timeoutremote: a server whose kernel accepts the connection but which
+# never says anything.
+cat > "$T/silent.py" <<'PY'
+import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(5)
+open(sys.argv[1], "w").write(str(l.getsockname()[1]))
+time.sleep(600)
+PY
+bg python3 "$T/silent.py" "$T/silent.port"
+SILENTPID=$LASTPID
+wait_for_file "$T/silent.port" 10
+sleep 0.1
+ctl smtproutes "silent.example:127.0.0.1:$(cat "$T/silent.port")"
+ctl timeoutremote 1
+t0=$(date +%s)
+out=$(remote silent.example s@$D r@silent.example < "$T/m.plain")
+t1=$(date +%s)
+report "timeoutremote 1: a silent server is a deferral" "ZConnected to 127.0.0.1 but connection died. (#4.4.2)" "$out"
+check "timeoutremote 1: given up within a few seconds" test $((t1 - t0)) -le 5
+ctl timeoutremote
+stop "$SILENTPID"
 
 # ---------------------------------------------------------------- tcpto
 # A listener whose accept queue is full: connections time out.
@@ -270,6 +312,14 @@ if [ $have_sink = 1 ] && qstart; then
   check "4xx: the message stays queued" sh -c '[ "$(ls "$1"/queue/remote/*/ | wc -l)" -ge 1 ]' x "$QH"
   printf 'To: x@down.example\nSubject: unreachable\n\nx\n' | inject -f local@$D x@down.example
   check "unreachable: deferral logged" wait_for_log "deferral: Sorry,_I_wasn't_able_to_establish_an_SMTP_connection"
+  fake "220 fake.example ESMTP" "250 fake.example" "RCPT=550-5.1.1 no such user, see|550 5.1.1 https://example.org/help/nouser"
+  ctl smtproutes "sink.example:127.0.0.1:$SINK" "down.example:127.0.0.1:1" "url.example:127.0.0.1:$FPORT"
+  printf 'To: x@url.example\nSubject: url bounce\n\nx\n' | inject -f local@$D x@url.example
+  check "5xx with a URL: failure logged" wait_for_log 'delivery [0-9]+: failure: 127.0.0.1_does_not_like_recipient./Remote_host_said:_550-5.1.1'
+  check "5xx with a URL: the bounce has the reply lines intact" \
+    wait_for_mail "$(home_of local)/Maildir" '^550 5\.1\.1 https://example\.org/help/nouser$'
+  check "5xx with a URL: multiline reply kept" test "$(maildir_grep "$(home_of local)/Maildir" '^Remote host said: 550-5\.1\.1 no such user, see$')" -ge 1
+  stop "$FAKEPID"; FAKEPID=
   sink
   qsignal ALRM
   check "4xx retried after SIGALRM: delivered" wait_until 30 sh -c 'grep -l "^Subject: will wait" "$1"/* >/dev/null 2>&1' x "$SINKDIR"
@@ -408,6 +458,11 @@ check "cluster H record: Delivered-To: CLUSTERHOST" sh -c 'sed -n 5p "$1" | grep
 check "QMQP: bad envelope is 91" test "$(qmqpc 'Xs@x\0\0' < "$T/m.plain")" = 91
 check "QMQP: envelope without end is 91" test "$(qmqpc 'Fs@x\0Ta@b' < "$T/m.plain")" = 91
 check "QMQP: no server reachable is 73" test "$(qmqpc 'Fs@x\0Ta@b\0\0' 127.0.0.1:1 < "$T/m.plain")" = 73
+n=$(ls "$FQ" | grep -c '^msg\.[0-9]*$')
+ctl qmqpcip 127.0.0.8
+check "qmqpcip: exit 0" test "$(qmqpc 'Fs@x\0Ta@b.example\0\0' 127.0.0.1:$QMQP < "$T/m.plain")" = 0
+check "qmqpcip: the server saw the connection from it" grep -q '^Received: from unknown (\[127.0.0.8\])$' "$FQ/msg.$n"
+ctl qmqpcip
 ctl qmqpservers
 check "QMQP: no qmqpservers is 55" test "$(qmqpc 'Fs@x\0Ta@b\0\0' < "$T/m.plain")" = 55
 qmqpd QMAILQUEUE="$T/fakeqq" FAKEQQ_EXIT=31
@@ -419,6 +474,25 @@ qmqpd QMAILQUEUE="$T/fakeqq" NOCOMPRESS=1
 check "NOCOMPRESS: a compressed request is not understood (74)" \
   test "$(QMQP_COMPRESS=1 qmqpc 'Fs@x\0Ta@b\0\0' 127.0.0.1:$QMQP < "$T/m.plain")" = 74
 check "NOCOMPRESS: plain still works" test "$(qmqpc 'Fs@x\0Ta@b\0\0' 127.0.0.1:$QMQP < "$T/m.plain")" = 0
+# tcpserver's rules decide who may use qmail-qmqpd (and may set its environment)
+if command -v tcprules >/dev/null; then
+  [ -n "${QMQPPID:-}" ] && stop "$QMQPPID"
+  printf '127.0.0.1:deny\n:allow,QMAILQUEUE="%s"\n' "$T/fakeqq" | tcprules "$T/qmqp.cdb" "$T/qmqp.tmp"
+  bg tcpserver -x "$T/qmqp.cdb" -R -H -l qmqp.local 0.0.0.0 "$QMQP" "$QH/bin/qmail-qmqpd" 2> "$T/qmqpd.err"
+  QMQPPID=$LASTPID
+  wait_until 10 listening "$QMQP"
+  n=$(ls "$FQ" | grep -c '^msg\.[0-9]*$')
+  rc=$(qmqpc 'Fs@x\0Ta@b\0\0' 127.0.0.1:$QMQP < "$T/m.plain")
+  check "rules deny 127.0.0.1: qmail-qmqpc fails temporarily ($rc)" test "$rc" = 74
+  check "rules deny 127.0.0.1: nothing queued" test "$(ls "$FQ" | grep -c '^msg\.[0-9]*$')" = "$n"
+  ctl qmqpcip 127.0.0.8
+  check "rules allow 127.0.0.8 (qmqpcip; QMAILQUEUE from the rules): exit 0" \
+    test "$(qmqpc 'Fs@x\0Ta@b\0\0' 127.0.0.1:$QMQP < "$T/m.plain")" = 0
+  check "rules allow 127.0.0.8: queued" test "$(ls "$FQ" | grep -c '^msg\.[0-9]*$')" = $((n + 1))
+  ctl qmqpcip
+else
+  notok "tcprules (Debian package ucspi-tcp) is installed"
+fi
 long=$(head -c 1001 /dev/zero | tr '\0' a)
 qmqpd QMAILQUEUE="$T/fakeqq"
 check "QMQP: a 1001-byte address is refused by qmail-qmqpc (11)" test "$(qmqpc "Fs@x\\0T$long\\0\\0" 127.0.0.1:$QMQP < "$T/m.plain")" = 11
