@@ -153,7 +153,7 @@ static void to_maildir(struct box *b)
   int r;
   prefix(&pre, 0);
   if (maildir_make(b->path, 0700) == 0) mark_folder(b->path);
-  else if (errno != EEXIST) die(111, "unable to create maildir %s: %s (#4.2.1)", b->path, strerror(errno));
+  else if (errno != EEXIST || maildir_ensure(b->path, 0700) < 0) die(111, "unable to create maildir %s: %s (#4.2.1)", b->path, strerror(errno));
   if (b->qdef) {
     find_root(&b->root, b->path);
     if (quota_usage(b->root.s, b->qdef, &u) < 0)

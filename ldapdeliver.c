@@ -8,7 +8,7 @@ void ld_target_init(struct ld_target *t) { memset(t, 0, sizeof *t); }
 
 void ld_target_free(struct ld_target *t)
 {
-  sb *all[] = {&t->user, &t->home, &t->dash, &t->ext, &t->aliasempty, &t->mailhost, &t->env};
+  sb *all[] = {&t->user, &t->home, &t->dash, &t->ext, &t->aliasempty, &t->mailhost, &t->env, &t->textbuf};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) sb_free(all[i]);
   memset(t, 0, sizeof *t);
 }
@@ -49,7 +49,13 @@ int ld_lookup(struct ld_state *st, const char *rcpt, uint64_t msgsize, struct ld
   rc = ql_lookup_mail(&st->q, &st->s, rcpt, &e, &t->ext, NULL, NULL, NULL);
   if (rc == QLDAP_NOTFOUND) return LD_NOTFOUND;
   if (rc != QLDAP_OK) {
-    t->text = qldap_why_text(st->q.why);
+    /* the administrator reading the log wants the server and its reason:
+     * "<fixed text> [<detail>] (#x.y.z)", the fixed text stays greppable */
+    const char *fixed = qldap_why_text(st->q.why), *code = strstr(fixed, "(#");
+    t->text = fixed;
+    if (st->q.err[0] && code && sb_copyb(&t->textbuf, fixed, (size_t)(code - fixed)) && sb_catc(&t->textbuf, '[') &&
+        sb_cats(&t->textbuf, st->q.err) && sb_cats(&t->textbuf, "] ") && sb_cats(&t->textbuf, code))
+      t->text = t->textbuf.s;
     return rc == QLDAP_TEMP ? LD_TEMP : LD_PERM;
   }
   qlp_init(&d);

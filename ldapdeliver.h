@@ -21,6 +21,7 @@ struct ld_target {
   uint64_t uid, gid;
   sb env;              /* NAME=value\0 ... for qmail-local */
   const char *text;    /* failure text for LD_TEMP/LD_PERM */
+  sb textbuf;          /* room for a text with the server's own words */
 };
 
 /* (Re)read the configuration; keeps an open connection only if the

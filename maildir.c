@@ -138,18 +138,21 @@ int maildir_deliver(const char *dir, const char *prefix, size_t plen, int fd, sb
   return r;
 }
 
-int maildir_make(const char *dir, mode_t mode)
+static int make(const char *dir, mode_t mode, int tolerant)
 {
   static const char *const sub[] = {"tmp", "new", "cur"};
   sb p = SB_INIT;
   int r = -1;
-  if (mkdir(dir, mode) < 0) return -1;
+  if (mkdir(dir, mode) < 0 && !(tolerant && errno == EEXIST)) return -1;
   for (int i = 0; i < 3; ++i) {
     if (!sb_copys(&p, dir) || !sb_catc(&p, '/') || !sb_cats(&p, sub[i])) goto out;
-    if (mkdir(p.s, mode) < 0) goto out;
+    if (mkdir(p.s, mode) < 0 && !(tolerant && errno == EEXIST)) goto out;
   }
   r = 0;
 out:
   { int e = errno; sb_free(&p); errno = e; }
   return r;
 }
+
+int maildir_make(const char *dir, mode_t mode) { return make(dir, mode, 0); }
+int maildir_ensure(const char *dir, mode_t mode) { return make(dir, mode, 1); }

@@ -54,5 +54,8 @@ int maildir_deliver(const char *dir, const char *prefix, size_t plen, int fd, sb
 
 /* mkdir dir, dir/tmp, dir/new, dir/cur with mode. 0 ok, -1 error (errno). */
 int maildir_make(const char *dir, mode_t mode);
+/* The same, but what exists already is fine: two first deliveries may
+ * race to create a new user's Maildir. */
+int maildir_ensure(const char *dir, mode_t mode);
 
 #endif

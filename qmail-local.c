@@ -398,7 +398,7 @@ static void autoreply(const struct local *l)
     /* the reply database lives in the Maildir: on an entry's first
      * message it must exist before qmail-reply runs, or the reply fails
      * and the sender is answered again next time */
-    if (l->ld.dot != DOT_PLAIN && maildir_make(md.s, 0700) < 0 && errno != EEXIST)
+    if (l->ld.dot != DOT_PLAIN && maildir_ensure(md.s, 0700) < 0)
       fail(111, "Unable to create maildir %s: %s. (#4.2.1)", md.s, strerror(errno));
   }
   if (runhelper("qmail-reply", argv) != 0) io_writeall(2, "Warning: the automatic reply failed.\n", 38);
@@ -454,7 +454,7 @@ static void deliver_maildir(const struct local *l, const char *dir)
   int r;
   if (!sb_catsb(&pre, &l->rpline) || !sb_catsb(&pre, &l->dtline)) nomem();
   /* a directory entry's Maildir is created on first delivery */
-  if (l->ld.dot != DOT_PLAIN && maildir_make(dir, 0700) < 0 && errno != EEXIST)
+  if (l->ld.dot != DOT_PLAIN && maildir_ensure(dir, 0700) < 0)
     fail(111, "Unable to create maildir %s: %s. (#4.2.1)", dir, strerror(errno));
   if (l->ld.hasquota) quota_before(l, dir, msgsize(pre.len));
   rewind0();

@@ -162,8 +162,8 @@ sendmany() {
   _p=$1; shift; _i=0
   for _r in "$@"; do _i=$((_i + 1)); send_to "$_r" "$_p-$_i"; done
 }
-UNAVAIL='Unable_to_contact_LDAP_server\._\(#4\.4\.3\)'
-TIMEOUT='Timeout_while_performing_search_on_LDAP_server\._\(#4\.4\.3\)'
+UNAVAIL='Unable_to_contact_LDAP_server\._(\[[^ ]*\]_)?\(#4\.4\.3\)'
+TIMEOUT='Timeout_while_performing_search_on_LDAP_server\._(\[[^ ]*\]_)?\(#4\.4\.3\)'
 
 check "qmail-start comes up" qstart
 send_to alice@$D "first"
