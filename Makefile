@@ -53,8 +53,9 @@ libq.a: $(LIBOBJ)
 
 $(PROGS): %: %.o libq.a conf-ld
 	$(LINK) -o $@ $< $(SANOBJ) libq.a $(LIBS)
-# qmail-smtpd starts once per connection: static-pie skips the dynamic loader
-qmail-smtpd: LINK += $(if $(XFLAGS),,-static-pie)
+# qmail-smtpd starts once per connection and qmail-local once per
+# delivery: static-pie skips the dynamic loader
+qmail-smtpd qmail-local: LINK += $(if $(XFLAGS),,-static-pie)
 
 $(SCRIPTS): %: %.sh conf-qmail
 	sed "s}QMAIL_HOME}`head -n 1 conf-qmail`}g" $< > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@

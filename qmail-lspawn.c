@@ -195,16 +195,27 @@ static int lookup_local(const char *rcpt, const char *local, size_t n, uint64_t 
   return r;
 }
 
-/* in the child: t->env into the environment */
-static void putenvs(const sb *env)
+extern char **environ;
+
+/* qmail-lspawn's environment with t->env (NAME=value\0...) put over it,
+ * as an array for execve; the strings stay owned by environ and env. */
+static char **mkenv(const sb *env)
 {
-  for (size_t i = 0; i < env->len; i += strlen(env->s + i) + 1) {
-    char *eq = strchr(env->s + i, '=');
-    if (!eq) continue;
-    *eq = 0;
-    if (setenv(env->s + i, eq + 1, 1) < 0) _exit(QLX_NOMEM);
-    *eq = '=';
+  size_t n = 0, k = 0, extra = 0;
+  for (size_t i = 0; i < env->len; i += strlen(env->s + i) + 1) ++extra;
+  while (environ[n]) ++n;
+  char **e = calloc(n + extra + 1, sizeof *e);
+  if (!e) return NULL;
+  for (size_t i = 0; i < env->len; i += strlen(env->s + i) + 1)
+    if (strchr(env->s + i, '=')) e[k++] = env->s + i;
+  for (size_t j = 0; j < n; ++j) {
+    size_t nl = strcspn(environ[j], "=");
+    int shadowed = 0;
+    for (size_t m = 0; m < k && !shadowed; ++m)
+      shadowed = !strncmp(e[m], environ[j], nl) && e[m][nl] == '=';
+    if (!shadowed) e[k++] = environ[j];
   }
+  return e;
 }
 
 static pid_t lspawn_start(const struct spawn_req *r, int fdmess, int fdout, sb *report)
@@ -225,19 +236,20 @@ static pid_t lspawn_start(const struct spawn_req *r, int fdmess, int fdout, sb *
     sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
     goto out;
   }
-  pid = spawn_fork(fdmess, fdout);
-  if (pid == 0) {
+  {
     char *argv[11];
+    char **envp = mkenv(&t.env);
+    if (!envp) { sb_copys(report, "ZOut of memory in qmail-lspawn.\n"); goto out; }
     argv[0] = "qmail-local"; argv[1] = "--";
     argv[2] = t.u.user.s; argv[3] = t.u.home.s; argv[4] = local.s;
     argv[5] = t.u.dash.s; argv[6] = t.u.ext.s;
     argv[7] = (char *)r->rcpt + r->at + 1; argv[8] = (char *)r->sender;
     argv[9] = t.defdel.len ? t.defdel.s : (char *)defaultdelivery; argv[10] = 0;
-    putenvs(&t.env);
-    if (priv_drop((uid_t)t.u.uid, (gid_t)t.u.gid) < 0) _exit(QLX_SYS);
-    if (getuid() == 0 || geteuid() == 0) _exit(QLX_ROOT);
-    execv(AUTO_QMAIL "/bin/qmail-local", argv);
-    _exit(QLX_EXECSOFT);       /* a broken install must not bounce mail */
+    /* a broken install must not bounce mail: exec failure is temporary */
+    pid = spawn_exec(fdmess, fdout, AUTO_QMAIL "/bin/qmail-local", argv, envp, (uid_t)t.u.uid, (gid_t)t.u.gid,
+                     QLX_EXECSOFT);
+    free(envp);
+    if (pid < 0) { sb_copys(report, "ZUnable to fork: temporary failure in qmail-lspawn. (#4.3.0)\n"); pid = 0; }
   }
 out:
   users_free(&t.u);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,6 +194,35 @@ pid_t spawn_fork(int fdmess, int fdout)
   signal(SIGPIPE, SIG_DFL);
   if (fd_move(0, fdmess) < 0 || fd_move(1, fdout) < 0 || fd_copy(2, 1) < 0) _exit(QLX_SYS);
   return 0;
+}
+
+pid_t spawn_exec(int fdmess, int fdout, const char *path, char *const argv[], char *const envp[],
+                 uid_t uid, gid_t gid, int execfail)
+{
+  sigset_t none;
+  struct sigaction dfl;
+  sigemptyset(&none);
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  /* A parent holding libldap and its TLS libraries maps many pages;
+   * copying its page tables for every delivery cost more than the
+   * delivery. The vfork child shares the parent's memory until execve,
+   * so it only makes system calls: raw set*id calls, because glibc's
+   * wrappers would coordinate with the parent's threads. */
+  pid_t pid = vfork();
+  if (pid != 0) return pid;
+  sigaction(SIGPIPE, &dfl, NULL);
+  sigaction(SIGCHLD, &dfl, NULL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (fdmess != 0 && (dup2(fdmess, 0) < 0 || close(fdmess) < 0)) _exit(QLX_SYS);
+  if (dup2(fdout, 1) < 0 || dup2(fdout, 2) < 0) _exit(QLX_SYS);
+  if (fdout != 1 && fdout != 2) close(fdout);
+  if (syscall(SYS_setgroups, 1, &gid) < 0 || syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+      syscall(SYS_setresuid, uid, uid, uid) < 0)
+    _exit(QLX_SYS);
+  if (uid != 0 && syscall(SYS_setresuid, 0, 0, 0) == 0) _exit(QLX_ROOT);   /* root must be gone */
+  execve(path, argv, envp);
+  _exit(execfail);
 }
 
 static void send_reply(unsigned slot, const char *report, size_t len)

@@ -46,6 +46,11 @@ struct spawn_agent {
 /* fork() whose child has fd 0 = fdmess, fds 1 and 2 = fdout and default
  * SIGCHLD/SIGPIPE handling. */
 pid_t spawn_fork(int fdmess, int fdout);
+/* vfork + execve of path as uid:gid (setgroups to gid only) with the
+ * same fds and signals as spawn_fork; argv and envp are built by the
+ * caller beforehand. execfail is the exit code if execve fails. */
+pid_t spawn_exec(int fdmess, int fdout, const char *path, char *const argv[], char *const envp[],
+                 uid_t uid, gid_t gid, int execfail);
 /* In any child of the agent: default SIGCHLD, nothing blocked. */
 void spawn_child_signals(void);
 
