@@ -14,20 +14,6 @@
 
 const char *progname = "condredirect";
 
-/* Run the condition program; returns only if it said yes. */
-static void check(char **prog)
-{
-  pid_t pid = qcmd_spawn(prog, -1);
-  int code;
-  if (pid < 0) die(qcmd_spawnexit(errno), "unable to run %s: %s", prog[0], strerror(errno));
-  code = qcmd_wait(pid);
-  if (code == -1) die(111, "wait failed: %s", strerror(errno));
-  switch (qcmd_cond(code)) {
-  case 1: return;
-  case 0: _exit(0);
-  default: die(111, code == QCMD_CRASHED ? "child crashed" : "temporary child error");
-  }
-}
 
 /* The forwarding sender: NEWSENDER (qmail-local's choice for forwards,
  * e.g. an -owner address), else SENDER. */
@@ -78,7 +64,7 @@ int main(int argc, char **argv)
 {
   const char *sender, *dtline;
   if (argc < 3 || !*argv[1]) die(100, "usage: condredirect newaddress program [ arg ... ]");
-  check(argv + 2);
+  qcmd_condition(argv + 2);
   if (!(sender = fwd_sender())) die(100, "SENDER not set");
   if (!(dtline = getenv("DTLINE"))) die(100, "DTLINE not set");
   redirect(argv[1], sender, dtline);

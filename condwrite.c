@@ -35,20 +35,6 @@ struct box {
   sb root;                /* the Maildir holding maildirsize */
 };
 
-/* Run the condition program; returns only if it said yes. */
-static void check(char **prog)
-{
-  pid_t pid = qcmd_spawn(prog, -1);
-  int code;
-  if (pid < 0) die(qcmd_spawnexit(errno), "unable to run %s: %s", prog[0], strerror(errno));
-  code = qcmd_wait(pid);
-  if (code == -1) die(111, "wait failed: %s", strerror(errno));
-  switch (qcmd_cond(code)) {
-  case 1: return;
-  case 0: _exit(0);
-  default: die(111, code == QCMD_CRASHED ? "child crashed" : "temporary child error");
-  }
-}
 
 static const char *need(const char *var)
 {
@@ -217,7 +203,7 @@ int main(int argc, char **argv)
 {
   struct box b;
   if (argc < 3 || !*argv[1]) die(100, "usage: condwrite {maildir/|mailfile} program [ arg ... ]");
-  check(argv + 2);
+  qcmd_condition(argv + 2);
   setup(&b, argv[1]);
   if (b.maildir) to_maildir(&b);
   else to_mbox(&b);

@@ -1,4 +1,5 @@
 #include "qcmd.h"
+#include "die.h"
 #include "io.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -105,4 +106,18 @@ int qcmd_preline_head(sb *out, int flags, const char *uf, const char *rp, const 
   if ((flags & QCMD_RP) && (!rp || !sb_cats(out, rp))) return 0;
   if ((flags & QCMD_DT) && (!dt || !sb_cats(out, dt))) return 0;
   return sb_ready(out, 0);
+}
+
+void qcmd_condition(char **prog)
+{
+  pid_t pid = qcmd_spawn(prog, -1);
+  int code;
+  if (pid < 0) die(qcmd_spawnexit(errno), "unable to run %s: %s", prog[0], strerror(errno));
+  code = qcmd_wait(pid);
+  if (code == -1) die(111, "wait failed: %s", strerror(errno));
+  switch (qcmd_cond(code)) {
+  case 1: return;
+  case 0: _exit(0);
+  default: die(111, code == QCMD_CRASHED ? "child crashed" : "temporary child error");
+  }
 }

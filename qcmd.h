@@ -1,5 +1,5 @@
 /* qcmd: what the .qmail command helpers (condredirect, bouncesaying,
- * except, preline) share: starting a program so that a failed exec is
+ * except, preline, condwrite) share: starting a program so that a failed exec is
  * told apart from the program's own exit code, and the pure policy of
  * each helper (unit-tested). Exit codes follow qmail-command(8):
  * 0 success, 99 success and skip the rest of .qmail, 100 permanent,
@@ -27,6 +27,10 @@ int qcmd_spawnexit(int err);
  * exit code: 1 true (exit 0), 0 false (any other exit), -1 temporary
  * (exit 111 or crashed). */
 int qcmd_cond(int code);
+/* condredirect/condwrite: run the condition program (message on the
+ * inherited fd 0); returns if it said yes, exits 0 if no, 111 (or the
+ * spawn failure's code) otherwise. */
+void qcmd_condition(char **prog);
 /* except: 0 -> 100, 100 -> 0, crashed -> 111, others unchanged. */
 int qcmd_except(int code);
 
