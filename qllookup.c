@@ -31,11 +31,12 @@ int qlsetup_read(struct qlsetup *s, const char *aliasempty)
   if (!sb_copys(&s->aliasempty, aliasempty ? aliasempty : "./Maildir/")) return -1;
   errno = 0;
   pw = getpwnam(AUTO_USERA);
+  /* ~alias is this installation's alias directory (see qmail-getpw) */
   if (pw) {
-    if (!sb_copys(&s->aliashome, pw->pw_dir)) return -1;
     s->pcfg.aliasuid = pw->pw_uid;
     s->pcfg.aliasgid = pw->pw_gid;
-  } else if (!sb_copys(&s->aliashome, AUTO_QMAIL "/alias")) return -1;
+  }
+  if (!sb_copys(&s->aliashome, AUTO_QMAIL "/alias")) return -1;
   if (!sb_catb(&s->me, "", 0) || !sb_catb(&s->messagestore, "", 0) || !sb_catb(&s->dotmode, "", 0) ||
       !sb_catb(&s->clusterhosts, "", 0) || !sb_catb(&s->aliasdomains, "", 0))
     return -1;

@@ -55,11 +55,11 @@ static int userext(const char *local, struct passwd **pw, size_t *userlen)
   return 0;
 }
 
-static int print(const struct passwd *pw, const char *dash, const char *ext)
+static int print(const struct passwd *pw, const char *home, const char *dash, const char *ext)
 {
   sb b = SB_INIT;
   int ok = sb_cats(&b, pw->pw_name) && sb_cat0(&b) && sb_catu64(&b, pw->pw_uid) && sb_cat0(&b) &&
-           sb_catu64(&b, pw->pw_gid) && sb_cat0(&b) && sb_cats(&b, pw->pw_dir) && sb_cat0(&b) &&
+           sb_catu64(&b, pw->pw_gid) && sb_cat0(&b) && sb_cats(&b, home) && sb_cat0(&b) &&
            sb_cats(&b, dash) && sb_cat0(&b) && sb_cats(&b, ext) && sb_cat0(&b);
   if (!ok || io_writeall(1, b.s, b.len) < 0) return 111;
   sb_free(&b);
@@ -73,8 +73,10 @@ int main(int argc, char **argv)
   const char *local = argc > 1 ? argv[1] : NULL;
   if (!local) _exit(100);
   if (userext(local, &pw, &ulen))
-    return print(pw, local[ulen] ? "-" : "", local[ulen] ? local + ulen + 1 : "");
+    return print(pw, pw->pw_dir, local[ulen] ? "-" : "", local[ulen] ? local + ulen + 1 : "");
   pw = lookpw(AUTO_USERA);
   if (!pw) _exit(QLX_NOALIAS);
-  return print(pw, "-", local);
+  /* ~alias is this installation's alias directory, whatever passwd says:
+   * several installations (or test instances) share one alias user */
+  return print(pw, AUTO_QMAIL "/alias", "-", local);
 }

@@ -121,7 +121,8 @@ struct target {
 };
 
 /* ldaplocaldelivery off: the alias user, dash "-", ext = the local part,
- * so ~alias/.qmail-<local> or .qmail-default decides (facts §4.2). */
+ * so ~alias/.qmail-<local> or .qmail-default decides (facts §4.2);
+ * ~alias is this installation's alias directory (see qmail-getpw). */
 static int lookup_alias(const char *local, size_t n, struct users_ent *e, sb *report)
 {
   struct passwd *pw;
@@ -132,7 +133,7 @@ static int lookup_alias(const char *local, size_t n, struct users_ent *e, sb *re
                            : "ZUnable to find the alias user. (#4.3.0)\n");
     return LOOKUP_FAIL;
   }
-  if (!sb_copys(&e->user, AUTO_USERA) || !sb_copys(&e->home, pw->pw_dir) || !sb_copys(&e->dash, "-") ||
+  if (!sb_copys(&e->user, AUTO_USERA) || !sb_copys(&e->home, AUTO_QMAIL "/alias") || !sb_copys(&e->dash, "-") ||
       !sb_copyb(&e->ext, local, n)) {
     sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
     return LOOKUP_FAIL;

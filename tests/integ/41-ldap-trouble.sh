@@ -405,7 +405,7 @@ nohostile() {
 # 5a. no entry matches, ldaplocaldelivery 0: the alias user's .qmail files
 # decide (facts §4.2); it has no .qmail-default, so each one bounces
 ctl ldaplocaldelivery 0
-AH=$(getent passwd alias | cut -d: -f6)
+AH=$QH/alias
 check "precondition: the alias user has no .qmail-default" test ! -e "$AH/.qmail-default"
 check "qmail-start" qstart
 LSPID=$(lspawn_pid)
