@@ -127,6 +127,8 @@ const struct ctl_def ctl_table[] = {
    "LDAP server timeout is %s seconds.", NULL},
   {"ldapstarttls", CTL_BOOL, "0", "qmail-lspawn qmail-verify auth_* qmail-ldaplookup", "1: require StartTLS on ldap:// connections",
    "StartTLS required is %s (1 = on, 0 = off).", NULL},
+  {"ldaptlscacert", CTL_LINE, NULL, "qmail-lspawn qmail-verify auth_* qmail-ldaplookup", "CA certificate file for ldaps:// and StartTLS; the server certificate must verify and match the host",
+   "LDAP TLS CA file: %s.", "LDAP TLS trusts the CAs of ldap.conf (TLS_CACERT)."},
   {"ldaprebind", CTL_BOOL, "0", "auth_*", "authenticate users by binding as their DN",
    "LDAP rebinding is %s (1 = on, 0 = off).", NULL},
   {"ldaplocaldelivery", CTL_BOOL, "1", "qmail-lspawn qmail-verify auth_*", "fall back to users/cdb and passwd when the directory has no entry",

@@ -59,9 +59,10 @@ int qldap_config_read(struct qldap_config *c)
   if (!c->timeout) c->timeout = QLDAP_TIMEOUT;
   if (c->timeout > 3600) c->timeout = 3600;
   if (ctl_bool("ldapstarttls", &c->starttls) < 0) goto bad;
+  if (ctl_line("ldaptlscacert", &c->tlscacert) < 0) goto bad;
   /* make every string non-NULL */
   if (!sb_catb(&c->servers, "", 0) || !sb_catb(&c->basedn, "", 0) || !sb_catb(&c->objectclass, "", 0) ||
-      !sb_catb(&c->login, "", 0) || !sb_catb(&c->password, "", 0)) goto bad;
+      !sb_catb(&c->login, "", 0) || !sb_catb(&c->password, "", 0) || !sb_catb(&c->tlscacert, "", 0)) goto bad;
   sb_free(&list); sb_free(&uri);
   return 0;
 bad:
@@ -73,7 +74,7 @@ void qldap_config_free(struct qldap_config *c)
 {
   if (c->password.s) memset(c->password.s, 0, c->password.len);
   sb_free(&c->servers); sb_free(&c->basedn); sb_free(&c->objectclass);
-  sb_free(&c->login); sb_free(&c->password);
+  sb_free(&c->login); sb_free(&c->password); sb_free(&c->tlscacert);
 }
 
 void qldap_init(struct qldap *q)
@@ -102,6 +103,16 @@ static int setup(struct qldap *q, LDAP *ld)
   if (ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &tl) != LDAP_OPT_SUCCESS) return -1;
   /* referrals would re-bind elsewhere with our credentials: never chase */
   if (ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS) return -1;
+  /* ldaptlscacert: the CA for ldaps:// and StartTLS, independent of the
+   * environment (qmail-start clears it) and of ldap.conf. The server's
+   * certificate must verify and name the host; a handle-local TLS context
+   * is needed for handle-local TLS options to take effect. */
+  if (q->cfg.tlscacert.len) {
+    int demand = LDAP_OPT_X_TLS_DEMAND, isserver = 0;
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, q->cfg.tlscacert.s) != LDAP_OPT_SUCCESS) return -1;
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS) return -1;
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &isserver) != LDAP_OPT_SUCCESS) return -1;
+  }
   return 0;
 }
 

@@ -29,6 +29,7 @@ enum qldap_why {
 struct qldap_config {
   sb servers;          /* each URI followed by \0 */
   sb basedn, objectclass, login, password;
+  sb tlscacert;        /* CA file for TLS (empty: libldap's ldap.conf) */
   uint64_t timeout;    /* seconds */
   int starttls;
 };
