@@ -1,4 +1,5 @@
 #include "addrlist.h"
+#include "ctl.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,13 @@ void addrlist_free(struct addrlist *l)
   free(l->v);
   l->v = 0;
   l->n = 0;
+}
+
+int addrlist_ctl(const char *name, struct addrlist *l)
+{
+  sb v = SB_INIT;
+  int r = ctl_list(name, &v);
+  if (r >= 0 && !addrlist_init(l, v.s ? v.s : "", v.len)) r = -1;
+  sb_free(&v);
+  return r < 0 ? -1 : 0;
 }

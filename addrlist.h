@@ -3,7 +3,7 @@
  * case-insensitively. Entries are "user@dom" (exact), "@dom" (any user at
  * exactly that domain) and "user@" (that local part at any domain). Which
  * forms count is the caller's choice, as each file allows different ones.
- * Pure; reusable by qmail-verify. */
+ * Pure but for addrlist_ctl; reusable by qmail-verify. */
 #ifndef ADDRLIST_H
 #define ADDRLIST_H
 #include <stddef.h>
@@ -32,5 +32,7 @@ int addrlist_init(struct addrlist *l, const char *entries, size_t len);
  * domain is what follows the last '@'. */
 int addrlist_match(const struct addrlist *l, const char *addr, size_t len, unsigned forms);
 void addrlist_free(struct addrlist *l);
+/* The one I/O helper: control/<name> (absent = empty). 0 ok, -1 error. */
+int addrlist_ctl(const char *name, struct addrlist *l);
 
 #endif

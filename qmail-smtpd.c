@@ -205,14 +205,6 @@ static uint64_t envnum(const char *name, uint64_t def)
   return v;
 }
 
-static int readlist(const char *name, struct addrlist *l)
-{
-  sb v = SB_INIT;
-  int r = ctl_list(name, &v);
-  if (r >= 0 && !addrlist_init(l, v.s ? v.s : "", v.len)) r = -1;
-  sb_free(&v);
-  return r < 0 ? -1 : 0;
-}
 
 /* Control files; -1 if any cannot be read. */
 static int readcontrols(struct config *c)
@@ -226,10 +218,10 @@ static int readcontrols(struct config *c)
   c->timeout = u == 0 ? 1 : u > INT_MAX / 1000 ? INT_MAX / 1000 : (int)u;
   if (ctl_u64("databytes", &c->databytes) < 0) return -1;
   c->databytes = envnum("DATABYTES", c->databytes);
-  if (readlist("badmailfrom", &c->bmf) < 0 || readlist("badmailfrom-unknown", &c->bmfunknown) < 0 ||
-      readlist("relaymailfrom", &c->rmf) < 0 || readlist("badrcptto", &c->brt) < 0)
+  if (addrlist_ctl("badmailfrom", &c->bmf) < 0 || addrlist_ctl("badmailfrom-unknown", &c->bmfunknown) < 0 ||
+      addrlist_ctl("relaymailfrom", &c->rmf) < 0 || addrlist_ctl("badrcptto", &c->brt) < 0)
     return -1;
-  if ((c->sendercheck || c->rcptcheck) && readlist("goodmailaddr", &c->gma) < 0) return -1;
+  if ((c->sendercheck || c->rcptcheck) && addrlist_ctl("goodmailaddr", &c->gma) < 0) return -1;
   if (rcpthosts_init(&c->rh, getenv("NOLOCAL") != 0) < 0) return -1;
   if (c->rblon) {
     sb v = SB_INIT;

@@ -51,14 +51,6 @@ static void cdb_close(struct rh_cdb *c)
   c->fd = -1;
 }
 
-static int readlist(const char *name, struct addrlist *l)
-{
-  sb v = SB_INIT;
-  int r = ctl_list(name, &v);
-  if (r >= 0 && !addrlist_init(l, v.s ? v.s : "", v.len)) r = -1;
-  sb_free(&v);
-  return r < 0 ? -1 : 0;
-}
 
 int rcpthosts_init(struct rcpthosts *h, int nolocal)
 {
@@ -70,11 +62,11 @@ int rcpthosts_init(struct rcpthosts *h, int nolocal)
   h->localscdb.fd = h->rhcdb.fd = h->mrhcdb.fd = -1;
   int r = cdb_open(&h->localscdb, "locals.cdb");
   if (r < 0) goto fail;
-  if (!r && readlist("locals", &h->locals) < 0) goto fail;
+  if (!r && addrlist_ctl("locals", &h->locals) < 0) goto fail;
   r = cdb_open(&h->rhcdb, "rcpthosts.cdb");
   if (r < 0) goto fail;
   if (!r) {
-    if (readlist("rcpthosts", &h->rh) < 0) goto fail;
+    if (addrlist_ctl("rcpthosts", &h->rh) < 0) goto fail;
     if (cdb_open(&h->mrhcdb, "morercpthosts.cdb") < 0) goto fail;
   }
   return 0;
