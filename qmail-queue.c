@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -75,10 +76,12 @@ static void setname(char *dst, size_t size, const char *dir, uint64_t id)
 /* How the invoker is named in the Received line. */
 static int invoker(uid_t uid)
 {
-  uid_t u;
-  if (!priv_user(AUTO_USERA, &u, 0) && u == uid) return QP_ALIAS;
-  if (!priv_user(AUTO_USERD, &u, 0) && u == uid) return QP_NETWORK;
-  if (!priv_user(AUTO_USERS, &u, 0) && u == uid) return QP_BOUNCE;
+  /* one passwd lookup per message, not one per candidate name */
+  struct passwd *pw = getpwuid(uid);
+  if (!pw) return QP_UID;
+  if (!strcmp(pw->pw_name, AUTO_USERA)) return QP_ALIAS;
+  if (!strcmp(pw->pw_name, AUTO_USERD)) return QP_NETWORK;
+  if (!strcmp(pw->pw_name, AUTO_USERS)) return QP_BOUNCE;
   return QP_UID;
 }
 
