@@ -64,10 +64,15 @@ _queue_empty() { [ "$(queue_files)" = 0 ]; }
 wait_queue_empty() { wait_until "${1:-30}" _queue_empty; }
 
 # qpids [NAME]: pids of this instance's programs (by executable path), so
-# only our own processes are ever signalled.
+# only our own processes are ever signalled. Without NAME: the running
+# instance, not the injectors a test may have running in the background
+# (qmail-inject, sendmail and the qmail-queue they start).
 qpids() {
   for _p in /proc/[0-9]*; do
     _e=$(readlink "$_p/exe" 2>/dev/null) || continue
+    case $_e in
+      "$QH/bin/qmail-inject"|"$QH/bin/sendmail"|"$QH/bin/qmail-queue") [ -n "${1:-}" ] || continue ;;
+    esac
     case $_e in
       "$QH/bin/${1:-}"*) echo "${_p#/proc/}" ;;
     esac
