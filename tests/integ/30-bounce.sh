@@ -1,9 +1,11 @@
 #!/bin/sh
 # Bounce options: bouncefrom, bouncehost, bouncemaxbytes, custombouncetext,
-# double bounces to doublebounceto@doublebouncehost, triple bounce discarded.
+# double bounces to doublebounceto@doublebouncehost, triple bounce discarded,
+# queuelifetime (a message that keeps being deferred bounces when too old).
 . "$(dirname "$0")/../lib.sh"
 D=testhost.example
-for u in snd pm; do add_user $u; done
+for u in snd pm later; do add_user $u; done
+printf '|echo not now, later; exit 111\n' | dotqmail later
 SENDER=snd@$D
 sndmd=$(home_of snd)/Maildir
 ctl bouncefrom bouncer
@@ -44,5 +46,21 @@ printf 'F#@[]\0Tnosuchuser44@%s\0\0' $D > "$T/tb.env"
 "$QH/bin/qmail-queue" < "$msgf" 1< "$T/tb.env"
 check "triple bounce discarded, queue empty" wait_queue_empty 30
 check "nothing more for doublebounceto" test "$(maildir_count "$(home_of pm)/Maildir")" = 1
+
+# queuelifetime: deferred and deferred again, then too old: the next
+# temporary failure bounces, with qmail's text
+ctl queuelifetime 4
+qsignal HUP
+nb=$(maildir_grep "$sndmd" '^Subject: failure notice')
+send_to later@$D "lifetime test"
+check "queuelifetime: first attempt deferred" wait_for_log 'deferral: not_now,_later'
+check "queuelifetime: no bounce while the message is young" test "$(maildir_grep "$sndmd" '^Subject: failure notice')" = "$nb"
+t0=$(date +%s)
+wait_until 10 sh -c '[ "$(date +%s)" -ge $(( $1 + 5 )) ]' x "$t0"
+qsignal ALRM
+check "queuelifetime: bounced once too old" wait_until 30 sh -c '[ "$(cat "$1"/new/* 2>/dev/null | grep -c "^Subject: lifetime test")" -ge 1 ]' x "$sndmd"
+check "queuelifetime: the bounce says it was in the queue too long" test "$(maildir_grep "$sndmd" 'in the queue too long')" -ge 1
+check "queuelifetime: the bounce quotes the last deferral" test "$(maildir_grep "$sndmd" 'not now, later')" -ge 1
+check "queuelifetime: queue empty" wait_queue_empty 30
 check "SIGTERM: every process exits" qstop
 done_testing
