@@ -448,6 +448,18 @@ static void quota_after(const struct local *l, const char *dir, const sb *final)
     quotawarn(dir);
 }
 
+/* A mailbox on a hung file server must not hold the delivery slot
+ * forever: after a day the attempt is given up and retried later. */
+#define FILE_DELIVERY_TIMEOUT 86400
+static void file_timeout(int sig)
+{
+  static const char text[] = "Timeout on file delivery. (#4.3.0)\n";
+  (void)sig;
+  ssize_t w = write(2, text, sizeof text - 1);
+  (void)w;
+  _exit(111);
+}
+
 static void deliver_maildir(const struct local *l, const char *dir)
 {
   sb pre = SB_INIT, final = SB_INIT;
@@ -458,7 +470,9 @@ static void deliver_maildir(const struct local *l, const char *dir)
     fail(111, "Unable to create maildir %s: %s. (#4.2.1)", dir, strerror(errno));
   if (l->ld.hasquota) quota_before(l, dir, msgsize(pre.len));
   rewind0();
+  alarm(FILE_DELIVERY_TIMEOUT);
   r = maildir_deliver(dir, pre.s, pre.len, 0, &final);
+  alarm(0);
   sb_free(&pre);
   switch (r) {
   case MD_OK: break;
@@ -482,7 +496,9 @@ static void deliver_mbox(const struct local *l, const char *fn)
     if (!add_u64(have, msgsize(pre.len), &want) || want > l->ld.q.size) overquota(fn);
   }
   rewind0();
+  alarm(FILE_DELIVERY_TIMEOUT);
   r = mbox_deliver(fn, pre.s, pre.len, 0);
+  alarm(0);
   sb_free(&pre);
   switch (r) {
   case MBOX_OK: return;
@@ -663,6 +679,7 @@ int main(int argc, char **argv)
   static struct local l;
   umask(077);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGALRM, file_timeout);
   args(&l, argc, argv);
   if (l.doit && (getuid() == 0 || geteuid() == 0)) fail(111, "Not allowed to perform deliveries as root. (#4.3.0)");
   ldap_env(&l);
