@@ -1,0 +1,234 @@
+#!/bin/sh
+# README's first command, "sh host-setup.sh HOSTNAME", end to end, without
+# touching the real host: a copy of the source tree with conf-qmail under
+# $T, run inside unshare(1) namespaces -- a mount namespace where a private
+# directory is bind-mounted on /etc/service, a network namespace (ports 25,
+# 389 and 628 are free; only the namespace's loopback) and a PID namespace
+# (host-setup's "is svscan running" sees only the namespace; when its init
+# exits, the kernel stops everything that was started in it).
+#  1. a fresh run: exit 0, the proof message in elvis's Maildir, the
+#     qmail-ldaplookup output, ldap.admin mode 0600, every service up;
+#  2. a second run while everything runs: exit 0, queue, mailbox, control
+#     files, ldap.admin and the directory entries kept;
+#  3. a fresh run where control/ldapserver names another directory (a test
+#     slapd): no embedded directory, no qmail-slapd service;
+#  4. the real /etc/service and /var/qmail are untouched and nothing is left
+#     running.
+# Builds its own tree, so it runs in the plain pass only.
+. "$(dirname "$0")/../lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [ "${SAN:-}" = asan ]; then
+  ok "host-setup: skipped in the asan pass (it builds its own tree; runs in the plain pass)"
+  done_testing; exit
+fi
+for c in unshare ip svscan svstat svc swaks ldapsearch slapd; do
+  command -v "$c" > /dev/null 2>&1 || [ -x "/usr/sbin/$c" ] ||
+    { notok "host-setup: $c is installed" "missing $c"; done_testing; exit; }
+done
+if [ ! -d /etc/service ]; then
+  notok "host-setup: /etc/service exists (bind-mount target)" "no /etc/service; install daemontools-run"
+  done_testing; exit
+fi
+if ! unshare -m -n -p -f --kill-child --mount-proc true 2>/dev/null; then
+  notok "host-setup: unshare -m -n -p works" "cannot create namespaces here"
+  done_testing; exit
+fi
+
+HOSTNAME_=mail.example.com
+SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd"
+
+# The host state that must not change: /etc/service, /var/qmail's control
+# files and programs, and the host's svscan processes.
+hoststate() {
+  ls -la --time-style=full-iso /etc/service 2>&1
+  for d in /var/qmail/control /var/qmail/bin /var/qmail/boot; do
+    [ -d "$d" ] && find "$d" -maxdepth 2 -printf '%p %i %m %s %T@ %l\n' 2>&1 | sort
+  done
+  for p in /proc/[0-9]*; do
+    case $(readlink "$p/exe" 2>/dev/null) in */svscan) echo "svscan ${p#/proc/}" ;; esac
+  done | sort
+}
+# ours: pids of processes of this test's trees (by executable or cwd)
+ours() {
+  for p in /proc/[0-9]*; do
+    e=$(readlink "$p/exe" 2>/dev/null); w=$(readlink "$p/cwd" 2>/dev/null)
+    case "$e $w" in *"$T/"*) echo "${p#/proc/}" ;; esac
+  done
+}
+hoststate > "$T/host.before"
+
+# the source tree, as tests/mkinstance copies it
+copysrc() {  # copysrc DIR QMAILDIR
+  mkdir -p "$1" || return 1
+  (cd "$top" && if git rev-parse --git-dir > /dev/null 2>&1; then
+       git ls-files -co --exclude-standard
+     else
+       ls -d *.c *.h *.sh conf-* Makefile *.[1578] INTERNALS README.md QLDAPINSTALL qmail.schema tests boot 2>/dev/null
+     fi) > "$1.list" || return 1
+  (cd "$top" && while IFS= read -r f; do
+     [ -e "$f" ] || continue
+     mkdir -p "$1/$(dirname "$f")" && cp -p "$f" "$1/$f" || exit 1
+   done) < "$1.list" || return 1
+  { echo "$2"; echo; echo "Private test instance (tests/integ/75-host-setup.sh)."; } > "$1/conf-qmail"
+}
+check "host-setup: source tree copied" copysrc "$T/src" "$T/q/qmail"
+mkdir -p "$T/q" "$T/service" "$T/q2" "$T/service2" && chmod 755 "$T/q" "$T/q2"
+
+# ------------------------------------------------ the first namespace session
+# Runs as PID 1 of the namespaces; prints TAP lines.
+cat > "$T/ns1.sh" <<'EOF'
+set -u
+. "$LIB"
+Q=$T/q/qmail
+ip link set lo up || { notok "host-setup: loopback up in the namespace"; exit 1; }
+mount --bind "$T/service" /etc/service || { notok "host-setup: private /etc/service"; exit 1; }
+# on a systemd host host-setup would hand svscan to systemd, outside the
+# namespace: hide systemd from it here (the mount is private to the namespace)
+[ -d /run/systemd ] && mount -t tmpfs none /run/systemd
+svup() { svstat "/etc/service/$1" 2>/dev/null | grep -q ': up '; }
+allup() {
+  for s in $SVCS; do svup "$s" && svup "$s/log" || return 1; done
+}
+cd "$T/src" || exit 1
+
+DEBIAN_FRONTEND=noninteractive sh host-setup.sh "$HOSTNAME_" < /dev/null > "$T/run1.out" 2>&1
+rc=$?
+check "host-setup: first run exits 0" test "$rc" = 0
+[ "$rc" = 0 ] || { tail -n 20 "$T/run1.out" | sed 's/^/# /'; tail -n 20 "$T/src/host-setup.log" | sed 's/^/# /'; }
+M=$Q/maildirs/elvis/Maildir
+f=$(sed -n "s|^host-setup: delivered to \($M/new/[^:]*\):\$|\1|p" "$T/run1.out")
+check "host-setup: reports the proof message in elvis's Maildir/new" test -n "$f"
+check "host-setup: the proof message is there, sent over SMTP" \
+  grep -q -E '^Subject: qmail-ldap works \(host-setup-' "${f:-/nonexistent}"
+check "host-setup: elvis has exactly one message" test "$(maildir_count "$M")" = 1
+check "host-setup: shows the SMTP transaction (250 ok)" grep -q -E '^  <- +250 ok' "$T/run1.out"
+check "host-setup: shows qmail-ldaplookup -m elvis@example.com" \
+  grep -q -F "=== qmail-ldaplookup -m elvis@example.com" "$T/run1.out"
+check "host-setup: qmail-ldaplookup finds elvis's entry and mailbox" \
+  sh -c 'sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "uid=elvis,ou=people,dc=example,dc=com" &&
+         sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "$2"' - "$T/run1.out" "$Q/maildirs/elvis"
+check "host-setup: control/ldap.admin is mode 600" test "$(stat -c %a "$Q/control/ldap.admin" 2>/dev/null)" = 600
+check "host-setup: control/me is $HOSTNAME_" test "$(cat "$Q/control/me" 2>/dev/null)" = "$HOSTNAME_"
+check "host-setup: control/ldapserver is 127.0.0.1" test "$(cat "$Q/control/ldapserver" 2>/dev/null)" = 127.0.0.1
+check "host-setup: the embedded directory is in $Q/ldap" test -d "$Q/ldap/slapd.d"
+for s in $SVCS; do
+  check "host-setup: /etc/service/$s links to $Q/boot/$s" test "$(readlink "/etc/service/$s")" = "$Q/boot/$s"
+done
+check "host-setup: every service and its logger is up (svstat)" allup
+[ -n "$(ls "$T/service")" ] || notok "host-setup: the links are in the bind-mounted $T/service"
+
+# ---- second run while everything runs
+sum1=$(md5sum < "$Q/control/ldap.admin")
+ctl1=$(cd "$Q/control" && for c in me defaultdomain locals rcpthosts ldapserver ldapbasedn ldapuid ldapgid; do md5sum "$c"; done)
+qino=$(stat -c %i "$Q/queue/mess")
+DEBIAN_FRONTEND=noninteractive sh host-setup.sh "$HOSTNAME_" < /dev/null > "$T/run2.out" 2>&1
+rc=$?
+check "host-setup: second run exits 0" test "$rc" = 0
+[ "$rc" = 0 ] || { tail -n 20 "$T/run2.out" | sed 's/^/# /'; }
+check "host-setup: second run: ldap.admin unchanged" test "$(md5sum < "$Q/control/ldap.admin")" = "$sum1"
+check "host-setup: second run: ldap.admin still mode 600" test "$(stat -c %a "$Q/control/ldap.admin")" = 600
+check "host-setup: second run: control files unchanged" \
+  test "$(cd "$Q/control" && for c in me defaultdomain locals rcpthosts ldapserver ldapbasedn ldapuid ldapgid; do md5sum "$c"; done)" = "$ctl1"
+check "host-setup: second run: says it kept the credentials, directory and entries" \
+  sh -c 'grep -q "^host-setup: kept $2/control/ldap.admin" "$1" && grep -q "^host-setup: kept the directory" "$1" &&
+         grep -q "^host-setup: kept entry uid=elvis," "$1"' - "$T/run2.out" "$Q"
+check "host-setup: second run: restarts qmail to run the new programs" grep -q "^host-setup: restarted qmail" "$T/run2.out"
+check "host-setup: second run: the queue is the same directory" test "$(stat -c %i "$Q/queue/mess")" = "$qino"
+check "host-setup: second run: the first message is kept" test -f "$f"
+check "host-setup: second run: elvis has two messages" test "$(maildir_count "$M")" = 2
+check "host-setup: second run: no service linked twice or anew" \
+  test "$(ls "$T/service" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-slapd qmail-smtpd "
+check "host-setup: second run: every service up" allup
+
+# ---- stop everything (the kernel kills the rest when this shell exits)
+for p in /proc/[0-9]*; do
+  case $(readlink "$p/exe" 2>/dev/null) in */svscan|*/svscanboot|*/readproctitle) kill "${p#/proc/}" 2>/dev/null ;; esac
+done
+for p in /proc/[0-9]*; do
+  case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in *svscanboot*) kill "${p#/proc/}" 2>/dev/null ;; esac
+done
+for s in $SVCS; do svc -dx "/etc/service/$s" "/etc/service/$s/log" 2>/dev/null; done
+_nosup() { ! pgrep -x supervise > /dev/null; }
+wait_until 30 _nosup || echo "# supervise still running; the namespace's end kills it"
+done_testing
+EOF
+
+# ------------------------------------------------ the second namespace session
+cat > "$T/ns2.sh" <<'EOF'
+set -u
+. "$LIB"
+. "$T/src2/tests/slapd.sh"
+Q=$T/q2/qmail
+ip link set lo up || { notok "host-setup/own directory: loopback up"; exit 1; }
+mount --bind "$T/service2" /etc/service || { notok "host-setup/own directory: private /etc/service"; exit 1; }
+# on a systemd host host-setup would hand svscan to systemd, outside the
+# namespace: hide systemd from it here (the mount is private to the namespace)
+[ -d /run/systemd ] && mount -t tmpfs none /run/systemd
+slapd_setup "$T/ext" "$T/src2" && slapd_start "$T/ext" 389 ||
+  { notok "host-setup/own directory: a test slapd on 127.0.0.1:389"; exit 1; }
+mkdir -p "$Q/control" && echo 127.0.0.1 > "$Q/control/ldapserver" &&
+  echo "$SLAPD_SUFFIX" > "$Q/control/ldapbasedn" && chmod 644 "$Q/control/ldapserver" "$Q/control/ldapbasedn"
+cd "$T/src2" || exit 1
+DEBIAN_FRONTEND=noninteractive sh host-setup.sh "$HOSTNAME_" < /dev/null > "$T/run3.out" 2>&1
+rc=$?
+check "host-setup/own directory: exits 0" test "$rc" = 0
+[ "$rc" = 0 ] || { tail -n 20 "$T/run3.out" | sed 's/^/# /'; tail -n 20 "$T/src2/host-setup.log" | sed 's/^/# /'; }
+check "host-setup/own directory: says it uses control/ldapserver" \
+  grep -q "^=== directory: control/ldapserver names 127.0.0.1; using it, no embedded directory" "$T/run3.out"
+check "host-setup/own directory: no embedded directory $Q/ldap" test ! -e "$Q/ldap"
+check "host-setup/own directory: no ldap.admin" test ! -e "$Q/control/ldap.admin"
+check "host-setup/own directory: control/ldapserver kept" test "$(cat "$Q/control/ldapserver")" = 127.0.0.1
+check "host-setup/own directory: control/ldapbasedn kept" test "$(cat "$Q/control/ldapbasedn")" = "$SLAPD_SUFFIX"
+check "host-setup/own directory: services qmail, qmail-smtpd, qmail-qmqpd; no qmail-slapd" \
+  test "$(ls "$T/service2" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-smtpd "
+check "host-setup/own directory: the proof message to postmaster@$HOSTNAME_ was accepted" \
+  grep -q -E '^  <- +250 ok' "$T/run3.out"
+check "host-setup/own directory: the proof message reached postmaster's $Q/alias/Maildir" \
+  grep -q "^host-setup: delivered to $Q/alias/Maildir/new/" "$T/run3.out"
+check "host-setup/own directory: qmail-ldaplookup searched the test directory" \
+  sh -c 'sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "under dn: $2" &&
+         sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "No entries found"' - "$T/run3.out" "$SLAPD_SUFFIX"
+ups=0
+for s in qmail qmail-smtpd qmail-qmqpd; do svstat "/etc/service/$s" | grep -q ': up ' && ups=$((ups + 1)); done
+check "host-setup/own directory: the three services are up" test "$ups" = 3
+for p in /proc/[0-9]*; do
+  case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in *svscanboot*|svscan*) kill "${p#/proc/}" 2>/dev/null ;; esac
+done
+for s in qmail qmail-smtpd qmail-qmqpd; do svc -dx "/etc/service/$s" "/etc/service/$s/log" 2>/dev/null; done
+slapd_stop "$T/ext"
+done_testing
+EOF
+
+export LIB="$top/tests/lib.sh" SVCS HOSTNAME_
+start=$(date +%s)
+unshare -m -n -p -f --kill-child --mount-proc sh "$T/ns1.sh" < /dev/null > "$T/ns1.out" 2>&1
+rc=$?
+cat "$T/ns1.out"
+grep -q '^ok - host-setup: second run: every service up' "$T/ns1.out" ||
+  notok "host-setup: the first namespace session finished" "exit $rc; see $T/run1.out $T/run2.out"
+echo "# first session: $(( $(date +%s) - start ))s"
+wait_until 20 sh -c '[ -z "$(cd / && for p in /proc/[0-9]*; do e=$(readlink $p/exe 2>/dev/null); w=$(readlink $p/cwd 2>/dev/null); case "$e $w" in *"$1/"*) echo x;; esac; done)" ]' - "$T"
+check "host-setup: nothing of the first session left running on the host" test -z "$(ours)"
+
+# A fresh tree for a fresh instance, with control/ldapserver written first.
+start=$(date +%s)
+if cp -pR "$T/src" "$T/src2" && rm -f "$T/src2/host-setup.log" &&
+   { echo "$T/q2/qmail"; echo; echo "Private test instance (tests/integ/75-host-setup.sh)."; } > "$T/src2/conf-qmail"; then
+  unshare -m -n -p -f --kill-child --mount-proc sh "$T/ns2.sh" < /dev/null > "$T/ns2.out" 2>&1
+  rc=$?
+  cat "$T/ns2.out"
+  grep -q '^ok - host-setup/own directory: the three services are up' "$T/ns2.out" ||
+    notok "host-setup/own directory: the namespace session finished" "exit $rc; see $T/run3.out"
+else
+  notok "host-setup/own directory: copy of the tree"
+fi
+echo "# second session: $(( $(date +%s) - start ))s"
+wait_until 20 sh -c '[ -z "$(cd / && for p in /proc/[0-9]*; do e=$(readlink $p/exe 2>/dev/null); w=$(readlink $p/cwd 2>/dev/null); case "$e $w" in *"$1/"*) echo x;; esac; done)" ]' - "$T"
+check "host-setup: nothing of the second session left running on the host" test -z "$(ours)"
+
+hoststate > "$T/host.after"
+check "host-setup: the real /etc/service, /var/qmail and the host's svscan are untouched" \
+  cmp -s "$T/host.before" "$T/host.after"
+cmp -s "$T/host.before" "$T/host.after" || diff "$T/host.before" "$T/host.after" | head -n 20 | sed 's/^/# /'
+done_testing
