@@ -134,21 +134,16 @@ static void mark_folder(const char *dir)
 static void to_maildir(struct box *b)
 {
   sb pre = SB_INIT, final = SB_INIT;
-  struct usage u;
-  uint64_t size;
+  struct usage u = {0, 0};
   int r;
   prefix(&pre, 0);
   if (maildir_make(b->path, 0700) == 0) mark_folder(b->path);
   else if (errno != EEXIST || maildir_ensure(b->path, 0700) < 0) die(111, "unable to create maildir %s: %s (#4.2.1)", b->path, strerror(errno));
   if (b->qdef) {
     find_root(&b->root, b->path);
-    if (quota_usage(b->root.s, b->qdef, &u) < 0)
-      die(111, "unable to read the quota of %s: %s (#4.3.0)", b->root.s, strerror(errno));
-    size = msgsize(pre.len);
-    /* deltas may be stale (deletions by other clients): recount first */
-    if (quota_over(&b->q, &u, size) && quota_refresh(b->root.s, b->qdef, &u) < 0)
-      die(111, "unable to recount the quota of %s: %s (#4.3.0)", b->root.s, strerror(errno));
-    if (quota_over(&b->q, &u, size)) overquota(b->root.s);
+    int over = quota_check(b->root.s, b->qdef, &b->q, msgsize(pre.len), &u);
+    if (over < 0) die(111, "unable to read the quota of %s: %s (#4.3.0)", b->root.s, strerror(errno));
+    if (over) overquota(b->root.s);
   }
   r = maildir_deliver(b->path, pre.s, pre.len, 0, &final);
   switch (r) {
@@ -158,13 +153,7 @@ static void to_maildir(struct box *b)
   case MD_ERR_NOMEM: die_nomem();
   default: die(111, "unable to write to %s: %s (#4.3.0)", b->path, strerror(errno));
   }
-  if (b->qdef) {
-    const char *name = strrchr(final.s, '/');
-    if (quota_name_size(name ? name + 1 : final.s, &size) == 0 && size <= INT64_MAX &&
-        quota_add(b->root.s, b->qdef, (int64_t)size, 1) == 0 &&   /* else recounted next time */
-        quota_usage(b->root.s, b->qdef, &u) == 0 && quota_percent(&b->q, &u) >= QUOTA_WARNING_LEVEL)
-      quotawarn(b->root.s);
-  }
+  if (b->qdef && quota_record(b->root.s, b->qdef, &b->q, final.s, u)) quotawarn(b->root.s);
   sb_free(&pre);
   sb_free(&final);
 }

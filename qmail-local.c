@@ -425,29 +425,6 @@ static noreturn void overquota(const char *box)
 }
 
 /* Maildir++ check before a maildir delivery (facts §4.8) */
-static void quota_before(const struct local *l, const char *dir, uint64_t size)
-{
-  struct usage u;
-  if (quota_usage(dir, l->ld.quotadef, &u) < 0)
-    fail(111, "Unable to read the quota of %s: %s. (#4.3.0)", dir, strerror(errno));
-  if (!quota_over(&l->ld.q, &u, size)) return;
-  /* deltas may be stale (deletions by other clients): recount first */
-  if (quota_refresh(dir, l->ld.quotadef, &u) < 0)
-    fail(111, "Unable to recount the quota of %s: %s. (#4.3.0)", dir, strerror(errno));
-  if (quota_over(&l->ld.q, &u, size)) overquota(dir);
-}
-
-static void quota_after(const struct local *l, const char *dir, const sb *final)
-{
-  struct usage u;
-  uint64_t size;
-  const char *name = strrchr(final->s, '/');
-  if (quota_name_size(name ? name + 1 : final->s, &size) < 0 || size > INT64_MAX) return;
-  if (quota_add(dir, l->ld.quotadef, (int64_t)size, 1) < 0) return;   /* recounted next time */
-  if (quota_usage(dir, l->ld.quotadef, &u) == 0 && quota_percent(&l->ld.q, &u) >= QUOTA_WARNING_LEVEL)
-    quotawarn(dir);
-}
-
 /* A mailbox on a hung file server must not hold the delivery slot
  * forever: after a day the attempt is given up and retried later. */
 #define FILE_DELIVERY_TIMEOUT 86400
@@ -468,7 +445,12 @@ static void deliver_maildir(const struct local *l, const char *dir)
   /* a directory entry's Maildir is created on first delivery */
   if (l->ld.dot != DOT_PLAIN && maildir_ensure(dir, 0700) < 0)
     fail(111, "Unable to create maildir %s: %s. (#4.2.1)", dir, strerror(errno));
-  if (l->ld.hasquota) quota_before(l, dir, msgsize(pre.len));
+  struct usage u = {0, 0};
+  if (l->ld.hasquota) {
+    int over = quota_check(dir, l->ld.quotadef, &l->ld.q, msgsize(pre.len), &u);
+    if (over < 0) fail(111, "Unable to read the quota of %s: %s. (#4.3.0)", dir, strerror(errno));
+    if (over) overquota(dir);
+  }
   rewind0();
   alarm(FILE_DELIVERY_TIMEOUT);
   r = maildir_deliver(dir, pre.s, pre.len, 0, &final);
@@ -481,7 +463,7 @@ static void deliver_maildir(const struct local *l, const char *dir)
   case MD_ERR_NOMEM: nomem();
   default: fail(111, "Temporary error on maildir delivery. (#4.3.0)");
   }
-  if (l->ld.hasquota) quota_after(l, dir, &final);
+  if (l->ld.hasquota && quota_record(dir, l->ld.quotadef, &l->ld.q, final.s, u)) quotawarn(dir);
   sb_free(&final);
 }
 

@@ -1,4 +1,5 @@
 #include "quota.h"
+#include "qmail-ldap.h"
 #include "io.h"
 #include <dirent.h>
 #include <errno.h>
@@ -241,4 +242,25 @@ int quota_add(const char *maildir, const char *def, int64_t bytes, int64_t count
   if (fd >= 0 && close(fd) < 0) ok = 0;
   sb_free(&p); sb_free(&line);
   return ok ? 0 : -1;
+}
+
+int quota_check(const char *maildir, const char *def, const struct quota *q, uint64_t bytes, struct usage *u)
+{
+  if (quota_usage(maildir, def, u) < 0) return -1;
+  if (!quota_over(q, u, bytes)) return 0;
+  /* deltas may be stale (deletions by other clients): recount first */
+  if (quota_refresh(maildir, def, u) < 0) return -1;
+  return quota_over(q, u, bytes);
+}
+
+int quota_record(const char *maildir, const char *def, const struct quota *q, const char *delivered, struct usage u)
+{
+  uint64_t size;
+  const char *name = strrchr(delivered, '/');
+  if (quota_name_size(name ? name + 1 : delivered, &size) < 0 || size > INT64_MAX) return 0;
+  if (quota_add(maildir, def, (int64_t)size, 1) < 0) return 0;   /* recounted next time */
+  if (u.size > INT64_MAX - (int64_t)size || u.count == INT64_MAX) return 0;
+  u.size += (int64_t)size;
+  u.count += 1;
+  return quota_percent(q, &u) >= QUOTA_WARNING_LEVEL;
 }

@@ -35,4 +35,13 @@ int quota_refresh(const char *maildir, const char *def, struct usage *u);
 /* Append "<bytes> <count>" to maildirsize (creating it if needed). */
 int quota_add(const char *maildir, const char *def, int64_t bytes, int64_t count);
 
+/* Before delivering bytes into maildir: 1 if it would exceed q even
+ * after a recount, 0 if it fits, -1 on error (errno). *u gets the usage
+ * for quota_record. */
+int quota_check(const char *maildir, const char *def, const struct quota *q, uint64_t bytes, struct usage *u);
+/* After: add the delivered file (its ",S=" size) to maildirsize; 1 if
+ * usage now reaches QUOTA_WARNING_LEVEL (computed from u, no second read),
+ * else 0. A failed update is left to the next recount. */
+int quota_record(const char *maildir, const char *def, const struct quota *q, const char *delivered, struct usage u);
+
 #endif
