@@ -7,6 +7,8 @@ cat <<H
 #ifndef AUTO_H
 #define AUTO_H
 #define AUTO_QMAIL "$(line conf-qmail)"
+/* ~alias: the installation's alias directory, whatever passwd says */
+#define AUTO_ALIASHOME AUTO_QMAIL "/alias"
 #define AUTO_SPLIT $(line conf-split)
 #define AUTO_SPAWN $(line conf-spawn)
 #define AUTO_BREAK "$(line conf-break)"

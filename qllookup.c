@@ -36,7 +36,7 @@ int qlsetup_read(struct qlsetup *s, const char *aliasempty)
     s->pcfg.aliasuid = pw->pw_uid;
     s->pcfg.aliasgid = pw->pw_gid;
   }
-  if (!sb_copys(&s->aliashome, AUTO_QMAIL "/alias")) return -1;
+  if (!sb_copys(&s->aliashome, AUTO_ALIASHOME)) return -1;
   if (!sb_catb(&s->me, "", 0) || !sb_catb(&s->messagestore, "", 0) || !sb_catb(&s->dotmode, "", 0) ||
       !sb_catb(&s->clusterhosts, "", 0) || !sb_catb(&s->aliasdomains, "", 0))
     return -1;

@@ -78,5 +78,5 @@ int main(int argc, char **argv)
   if (!pw) _exit(QLX_NOALIAS);
   /* ~alias is this installation's alias directory, whatever passwd says:
    * several installations (or test instances) share one alias user */
-  return print(pw, AUTO_QMAIL "/alias", "-", local);
+  return print(pw, AUTO_ALIASHOME, "-", local);
 }

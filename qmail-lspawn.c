@@ -133,7 +133,7 @@ static int lookup_alias(const char *local, size_t n, struct users_ent *e, sb *re
                            : "ZUnable to find the alias user. (#4.3.0)\n");
     return LOOKUP_FAIL;
   }
-  if (!sb_copys(&e->user, AUTO_USERA) || !sb_copys(&e->home, AUTO_QMAIL "/alias") || !sb_copys(&e->dash, "-") ||
+  if (!sb_copys(&e->user, AUTO_USERA) || !sb_copys(&e->home, AUTO_ALIASHOME) || !sb_copys(&e->dash, "-") ||
       !sb_copyb(&e->ext, local, n)) {
     sb_copys(report, "ZOut of memory in qmail-lspawn.\n");
     return LOOKUP_FAIL;
