@@ -10,6 +10,17 @@ void rd_init(struct rd *r, int fd, int timeout)
   r->fd = fd;
   r->timeout = timeout;
   r->pos = r->len = 0;
+  r->readfn = 0;
+  r->ctx = 0;
+}
+
+size_t rd_settransport(struct rd *r, long (*fn)(void *, void *, size_t, int), void *ctx)
+{
+  size_t dropped = r->len - r->pos;
+  r->pos = r->len = 0;
+  r->readfn = fn;
+  r->ctx = ctx;
+  return dropped;
 }
 
 size_t rd_buffered(const struct rd *r) { return r->len - r->pos; }
@@ -19,6 +30,13 @@ int rd_fill(struct rd *r)
   ssize_t n;
   if (r->pos < r->len) return RD_OK;
   r->pos = r->len = 0;
+  if (r->readfn) {
+    long k = r->readfn(r->ctx, r->buf, sizeof r->buf, r->timeout);
+    if (k < 0) return errno == ETIMEDOUT ? RD_TIMEOUT : RD_ERR;
+    if (k == 0) return RD_EOF;
+    r->len = (size_t)k;
+    return RD_OK;
+  }
   for (;;) {
     if (r->timeout > 0) {
       struct pollfd p = { .fd = r->fd, .events = POLLIN };

@@ -18,11 +18,19 @@ enum {
 struct rd {
   int fd;
   int timeout;            /* seconds, 0 = wait forever */
+  /* optional transport (TLS): >0 bytes, 0 EOF, -1 error, errno
+   * ETIMEDOUT at the deadline; NULL = read(2) on fd */
+  long (*readfn)(void *ctx, void *buf, size_t n, int timeout);
+  void *ctx;
   size_t pos, len;
   unsigned char buf[8192];
 };
 
 void rd_init(struct rd *r, int fd, int timeout);
+/* Read through fn from now on (STARTTLS). Bytes still buffered are
+ * dropped: they arrived in plaintext before the handshake and must never
+ * be taken as commands of the encrypted session. Returns how many. */
+size_t rd_settransport(struct rd *r, long (*fn)(void *, void *, size_t, int), void *ctx);
 /* Read up to and excluding delim into out (out is reset first). */
 int rd_line(struct rd *r, sb *out, int delim, size_t max);
 /* Discard input up to and including the next delim. */

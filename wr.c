@@ -7,10 +7,21 @@
 void wr_init(struct wr *w, int fd, int timeout)
 {
   w->fd = fd; w->timeout = timeout; w->err = 0; w->len = 0;
+  w->writefn = 0; w->ctx = 0;
+}
+
+void wr_settransport(struct wr *w, long (*fn)(void *, const void *, size_t, int), void *ctx)
+{
+  w->writefn = fn;
+  w->ctx = ctx;
 }
 
 static void drain(struct wr *w, const char *p, size_t n)
 {
+  if (w->writefn) {
+    if (n && !w->err && w->writefn(w->ctx, p, n, w->timeout) < 0) w->err = errno ? errno : EIO;
+    return;
+  }
   while (n && !w->err) {
     if (w->timeout > 0) {
       struct pollfd pf = { .fd = w->fd, .events = POLLOUT };
