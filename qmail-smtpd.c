@@ -4,6 +4,7 @@
  * rbl; this file wires them to the session. Every message goes through
  * qq.c, and "250 ok" follows only a successful qq_close(). */
 #include "addrlist.h"
+#include "base64.h"
 #include "auto.h"
 #include "ctl.h"
 #include "die.h"
@@ -16,6 +17,7 @@
 #include "sb.h"
 #include "smtpcmd.h"
 #include "smtpdata.h"
+#include "tls.h"
 #include "wr.h"
 #include <errno.h>
 #include <limits.h>
@@ -25,16 +27,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdnoreturn.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 const char *progname = "qmail-smtpd";
 
 #define GREETTIMEOUT 20      /* seconds, after 550GREETING/421GREETING */
+#define AUTH_OUTMAX 600      /* bytes of auth_smtp's answer */
+#define AUTH_TIMEOUT 120     /* seconds auth_smtp may take (ldaptimeout is per step) */
+#define VERIFY_TEXTMAX 600   /* bytes of one qmail-verify reply */
+
+/* SMTPAUTH: where AUTH is offered */
+enum { AUTH_OFF, AUTH_TLS_OR_LOOPBACK, AUTH_TLS_ONLY, AUTH_ALWAYS };
 
 /* Everything read once per connection: control files and environment. */
 struct config {
@@ -55,6 +65,16 @@ struct config {
   int loglevel;
   int ipmeok;                /* ipme and liphost read (on the first "[ip]") */
   struct ipme ipme;
+  sb tlscert, tlskey, tlsciphers;
+  struct tls_server_opts tlsopt;
+  int tlsavail;              /* a certificate is configured and readable */
+  int smtps;                 /* SMTPS: TLS from the first byte (port 465) */
+  int tlsrequired;           /* TLSREQUIRED: MAIL only inside TLS */
+  int authmode;              /* SMTPAUTH, AUTHCLEARTEXT */
+  int authorized;            /* AUTHORIZED: as good as authenticated for AUTHREQUIRED */
+  int loopback;              /* the client is on this host */
+  const char *authprepend;
+  uint64_t authfailmax;
 };
 
 struct session {
@@ -67,7 +87,15 @@ struct session {
   int seenmail;
   uint64_t rcptcount, nrcpt;
   const char *relayclient;   /* this transaction's RELAYCLIENT */
-  int authok;                /* SMTP AUTH succeeded (later issue) */
+  int authok;                /* SMTP AUTH succeeded */
+  int authfails;
+  sb authuser, authinfo, proto;
+  struct tls *tls;           /* non-NULL inside TLS */
+  int utf8;                  /* this transaction's MAIL said SMTPUTF8 */
+  char declsize[24];         /* this transaction's SIZE= ("" none) */
+  pid_t vpid;                /* qmail-verify, started on first use */
+  int vfd, vdead;
+  struct rd vrd;
   int rbldone, rbllisted;
   const char *rblmsg;
   int tagsdone;
@@ -160,6 +188,7 @@ static void drain(void)
 static noreturn void bye(struct session *s, int code)
 {
   wr_flush(&s->out);
+  if (s->tls) { tls_close(s->tls); s->tls = 0; }
   drain();
   logend();
   _exit(code);
@@ -232,7 +261,22 @@ static int readcontrols(struct config *c)
   }
   if (ctl_list("rbltags", &c->rbltags) < 0) return -1;
   if (c->rejectexec && ctl_list("signatures", &c->signatures) < 0) return -1;
+  if (ctl_line("smtpcert", &c->tlscert) < 0 || ctl_line("smtpkey", &c->tlskey) < 0 ||
+      ctl_line("tlsciphers", &c->tlsciphers) < 0)
+    return -1;
+  const char *env = getenv("SSLCERT");
+  if (env && *env && !sb_copys(&c->tlscert, env)) return -1;
+  if (!sb_cat0(&c->tlscert) || !sb_cat0(&c->tlskey) || !sb_cat0(&c->tlsciphers)) return -1;
+  c->tlsopt.cert = c->tlscert.s;
+  c->tlsopt.key = c->tlskey.s;
+  c->tlsopt.ciphers = c->tlsciphers.s;
+  c->tlsavail = tls_server_available(&c->tlsopt);
   return 0;
+}
+
+static int isloopback(const char *ip)
+{
+  return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
 }
 
 static void readenv(struct config *c)
@@ -256,6 +300,15 @@ static void readenv(struct config *c)
   c->rcptcheck = getenv("RCPTCHECK") != 0;
   c->ldapsoftok = getenv("LDAPSOFTOK") != 0;
   c->needauth = getenv("AUTHREQUIRED") != 0;
+  c->authorized = getenv("AUTHORIZED") != 0;
+  c->smtps = getenv("SMTPS") != 0;
+  c->tlsrequired = getenv("TLSREQUIRED") != 0;
+  if ((x = getenv("SMTPAUTH")) != 0)
+    c->authmode = getenv("AUTHCLEARTEXT") ? AUTH_ALWAYS : !strcasecmp(x, "TLSREQUIRED") ? AUTH_TLS_ONLY
+                                                                                      : AUTH_TLS_OR_LOOPBACK;
+  c->authprepend = getenv("AUTHPREPEND");
+  c->authfailmax = envnum("AUTHFAILMAX", 3);
+  if (!c->authfailmax) c->authfailmax = 1;
   c->greeting550 = getenv("550GREETING");
   c->greeting421 = getenv("421GREETING");
   c->relayclient = getenv("RELAYCLIENT");
@@ -267,6 +320,7 @@ static void readenv(struct config *c)
   c->local = getenv("TCPLOCALHOST");
   if (!c->local) c->local = getenv("TCPLOCALIP");
   if (!c->local) c->local = "unknown";
+  c->loopback = isloopback(c->remoteip);
 }
 
 static void logsetup(const struct config *c)
@@ -288,23 +342,280 @@ static void logsetup(const struct config *c)
         c->errdisconnect ? "smtp550disconnect " : "");
 }
 
-/* ---- plug points for the directory issue ---- */
+static int getcommand(struct session *s);
+static noreturn void readfailed(struct session *s, int k);
 
-/* RCPTCHECK/SENDERCHECK: ask qmail-verify (later issue). Returns 'K'
- * (exists), 'D' (refused; text set) or 'Z' (temporary). Until qmail-verify
- * exists every address is accepted. */
-static int verify_address(struct session *s, const char *addr, sb *text)
+/* credentials never stay in memory longer than needed */
+static void pw_wipe_sb(sb *x)
 {
-  (void)s; (void)addr; (void)text;
-  return 'K';
+  if (x->s && x->cap) explicit_bzero(x->s, x->cap);
 }
 
-/* EHLO capabilities of later issues (STARTTLS, AUTH LOGIN PLAIN). */
-static void ehlo_extensions(struct session *s) { (void)s; }
+/* ---- qmail-verify (RCPTCHECK/SENDERCHECK, INTERNALS 9) ---- */
 
-/* AUTH (auth_smtp) and STARTTLS are not offered yet. */
-static void smtp_auth(struct session *s, const char *arg) { (void)arg; reply(s, SR_UNIMPL, 0); }
-static void smtp_starttls(struct session *s, const char *arg) { (void)arg; reply(s, SR_UNIMPL, 0); }
+static void verify_stop(struct session *s)
+{
+  if (s->vpid > 0) { close(s->vfd); kill(s->vpid, SIGTERM); waitpid(s->vpid, 0, 0); }
+  s->vpid = -1;
+  s->vdead = 1;
+}
+
+/* One qmail-verify for the whole session, started on first use. fd 0 of
+ * the child is the request pipe, fd 1 the reply pipe; both directions go
+ * through one socketpair end here so a dead child shows up as EOF. */
+static int verify_start(struct session *s)
+{
+  int sv[2];
+  if (s->vdead) return -1;
+  if (s->vpid > 0) return 0;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) { s->vdead = 1; return -1; }
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {"qmail-verify", 0};
+    if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0) _exit(111);
+    execv(AUTO_QMAIL "/bin/qmail-verify", argv);
+    _exit(111);
+  }
+  close(sv[1]);
+  if (pid < 0) { close(sv[0]); s->vdead = 1; return -1; }
+  s->vpid = pid;
+  s->vfd = sv[0];
+  rd_init(&s->vrd, sv[0], s->c->timeout);
+  return 0;
+}
+
+static int writeall(int fd, const char *p, size_t n)
+{
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    p += w; n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Ask qmail-verify about addr. Returns 'K', 'D' or 'Z'; for D and Z
+ * *code is the SMTP code and text the verifier's words (may be empty).
+ * A verifier that dies or talks nonsense turns every later answer of
+ * this session into 'Z' (temporary), never into an accept. */
+static int verify_address(struct session *s, int kind, const char *addr, sb *text, int *code)
+{
+  sb req = SB_INIT;
+  *code = 451;
+  text->len = 0;
+  if (verify_start(s) < 0) { logf_(1, "unable to run qmail-verify"); return 'Z'; }
+  if (!sb_catc(&req, (char)kind) || !sb_cats(&req, addr) || !sb_cat0(&req) ||
+      !sb_cats(&req, kind == 'R' ? s->declsize : "") || !sb_cat0(&req))
+    die_nomem_smtp(s);
+  int w = writeall(s->vfd, req.s, req.len);
+  sb_free(&req);
+  if (w < 0) { logf_(1, "qmail-verify went away"); verify_stop(s); return 'Z'; }
+  int k = rd_line(&s->vrd, text, '\0', VERIFY_TEXTMAX);
+  if (k != RD_OK || !text->len) { logf_(1, "no answer from qmail-verify"); verify_stop(s); return 'Z'; }
+  char kindc = text->s[0];
+  if (kindc == 'K' && text->len == 1) return 'K';
+  /* D5xx text / Z4xx text */
+  if ((kindc == 'D' || kindc == 'Z') && text->len >= 5 && text->s[1] == (kindc == 'D' ? '5' : '4') &&
+      text->s[2] >= '0' && text->s[2] <= '9' && text->s[3] >= '0' && text->s[3] <= '9' && text->s[4] == ' ') {
+    *code = (text->s[1] - '0') * 100 + (text->s[2] - '0') * 10 + (text->s[3] - '0');
+    memmove(text->s, text->s + 5, text->len - 5);
+    sb_trunc(text, text->len - 5);
+    if (!sb_cat0(text)) die_nomem_smtp(s);
+    return kindc;
+  }
+  logf_(1, "bad answer from qmail-verify");
+  verify_stop(s);
+  return 'Z';
+}
+
+/* ---- TLS ---- */
+
+static void starttls(struct session *s)
+{
+  char err[300];
+  struct tls *t = tls_server(0, 1, &s->c->tlsopt, s->c->timeout, err, sizeof err);
+  if (!t) {
+    logf_(1, "TLS handshake failed: %s", err);
+    logend();
+    _exit(1);
+  }
+  s->tls = t;
+  size_t dropped = rd_settransport(&s->in, tls_read, t);
+  wr_settransport(&s->out, tls_write, t);
+  if (dropped) logf_(1, "discarded %zu bytes sent in plaintext after STARTTLS", dropped);
+  logf_(2, "TLS established: %s %s %d bits", tls_version(t), tls_cipher(t), tls_bits(t));
+}
+
+static void newtransaction(struct session *s);
+static void dohelo(struct session *s, const char *arg, size_t len);
+
+static void smtp_starttls(struct session *s, const char *arg, size_t alen)
+{
+  (void)arg;
+  if (s->tls) { reply(s, SR_TLSACTIVE, 0); return; }
+  if (!s->c->tlsavail) { reply(s, SR_UNIMPL, 0); return; }
+  if (alen) { reply(s, SR_TLSSYNTAX, 0); return; }
+  reply(s, SR_TLSGO, 0);
+  flush(s);
+  starttls(s);
+  /* RFC 3207 4.2: forget what the client said before the handshake */
+  newtransaction(s);
+  dohelo(s, s->c->remotehost, strlen(s->c->remotehost));
+  s->authok = 0;
+  s->authuser.len = 0;
+}
+
+/* ---- SMTP AUTH (auth_smtp, INTERNALS 10) ---- */
+
+static int authoffered(const struct session *s)
+{
+  const struct config *c = s->c;
+  return c->authmode != AUTH_OFF &&
+         (s->tls || c->authmode == AUTH_ALWAYS || (c->authmode == AUTH_TLS_OR_LOOPBACK && c->loopback));
+}
+
+/* Run auth_smtp with the tokens on its stdin: 'K' (login in *login),
+ * 'D', 'Z', or 'T' for temporary trouble. */
+static int runauth(struct session *s, const sb *tokens, sb *login)
+{
+  int in[2], out[2], st;
+  sb ans = SB_INIT;
+  (void)s;
+  if (pipe2(in, O_CLOEXEC) < 0) return 'T';
+  if (pipe2(out, O_CLOEXEC) < 0) { close(in[0]); close(in[1]); return 'T'; }
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {"auth_smtp", 0};
+    if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0) _exit(111);
+    execv(AUTO_QMAIL "/bin/auth_smtp", argv);
+    _exit(111);
+  }
+  close(in[0]);
+  close(out[1]);
+  if (pid < 0) { close(in[1]); close(out[0]); return 'T'; }
+  /* at most 2 KB: fits the pipe, so this cannot block on the child */
+  int w = writeall(in[1], tokens->s, tokens->len);
+  close(in[1]);
+  struct rd r;
+  rd_init(&r, out[0], AUTH_TIMEOUT);
+  int k = RD_OK;
+  while (k == RD_OK && ans.len <= AUTH_OUTMAX) {
+    k = rd_fill(&r);
+    if (k == RD_OK) {
+      if (!sb_catb(&ans, r.buf + r.pos, rd_buffered(&r))) { k = RD_ERR; break; }
+      r.pos = r.len;
+    }
+  }
+  close(out[0]);
+  if (k != RD_EOF) kill(pid, SIGKILL);
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) { st = 111 << 8; break; }
+  int res = 'T';
+  if (w == 0 && k == RD_EOF && WIFEXITED(st) && WEXITSTATUS(st) == 0 && ans.len >= 2 && ans.s[ans.len - 1] == 0) {
+    if (ans.s[0] == 'D' && ans.len == 2) res = 'D';
+    else if (ans.s[0] == 'Z' && ans.len == 2) res = 'Z';
+    else if (ans.s[0] == 'K' && ans.len > 2 && ans.len - 2 <= 256 && strlen(ans.s + 1) == ans.len - 2) {
+      int clean = 1;
+      for (size_t i = 1; i < ans.len - 1; ++i)
+        if ((unsigned char)ans.s[i] <= 0x20 || ans.s[i] == 0x7f) clean = 0;
+      if (clean && sb_copys(login, ans.s + 1)) res = 'K';
+    }
+  }
+  if (res == 'T') logf_(1, "auth_smtp failed (exit %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  sb_free(&ans);
+  return res;
+}
+
+/* One response line of the AUTH exchange (base64, checked strictly).
+ * 1 ok, 0 the reply has been sent (cancelled or malformed). */
+static int authline(struct session *s, const char *prompt, sb *out)
+{
+  reply(s, SR_AUTHCHAL, prompt);
+  int k = getcommand(s);
+  if (k == RD_TOOLONG) { reply(s, SR_AUTHMALFORMED, 0); return 0; }
+  if (k != RD_OK) readfailed(s, k);
+  if (s->line.len == 1 && s->line.s[0] == '*') { reply(s, SR_AUTHCANCEL, 0); return 0; }
+  if (!sb_copyb(out, s->line.s, s->line.len)) die_nomem_smtp(s);
+  pw_wipe_sb(&s->line);
+  return 1;
+}
+
+/* base64 as the client sent it: strict syntax, or "=" for empty */
+static int b64ok(const char *p, size_t n)
+{
+  sb tmp = SB_INIT;
+  int r;
+  if (n == 1 && p[0] == '=') return 1;
+  r = b64_decode(&tmp, p, n);
+  if (r < 0) { sb_free(&tmp); return -1; }
+  if (tmp.s) memset(tmp.s, 0, tmp.len);
+  sb_free(&tmp);
+  return r == 1;
+}
+
+static void authdelay(struct session *s)
+{
+  unsigned d = s->authfails == 1 ? 1 : 4;
+  logf_(4, "delaying %u s after failed authentication", d);
+  flush(s);
+  sleep(d);
+}
+
+static void smtp_auth(struct session *s, const char *arg, size_t alen)
+{
+  struct config *c = s->c;
+  sb tok = SB_INIT, a = SB_INIT, b = SB_INIT;
+  if (c->authmode == AUTH_OFF) { reply(s, SR_UNIMPL, 0); return; }
+  if (!authoffered(s)) { logf_(3, "AUTH refused outside TLS"); refuse(s, SR_AUTHTLS, 0); return; }
+  if (s->authok) { reply(s, SR_AUTHAGAIN, 0); return; }
+  if (s->seenmail) { reply(s, SR_AUTHINMAIL, 0); return; }
+  const char *sp = memchr(arg, ' ', alen);
+  size_t ml = sp ? (size_t)(sp - arg) : alen;
+  const char *resp = sp ? sp + 1 : 0;
+  size_t rl = sp ? alen - ml - 1 : 0;
+  int plain = ml == 5 && !strncasecmp(arg, "PLAIN", 5);
+  int login = ml == 5 && !strncasecmp(arg, "LOGIN", 5);
+  if (!plain && !login) { logf_(3, "unknown AUTH mechanism"); reply(s, SR_AUTHMECH, 0); return; }
+  if (resp && !sb_copyb(&a, resp, rl)) die_nomem_smtp(s);
+  if (!resp && !authline(s, plain ? "" : "VXNlcm5hbWU6", &a)) goto done;
+  if (login && !authline(s, "UGFzc3dvcmQ6", &b)) goto done;
+  int ka = b64ok(a.s ? a.s : "", a.len), kb = login ? b64ok(b.s ? b.s : "", b.len) : 1;
+  if (ka < 0 || kb < 0) die_nomem_smtp(s);
+  if (!ka || !kb) { logf_(3, "malformed AUTH input"); reply(s, SR_AUTHMALFORMED, 0); goto done; }
+  /* "=" is the empty initial response; auth_smtp gets it as "" */
+  if (a.len == 1 && a.s[0] == '=') a.len = 0;
+  if (b.len == 1 && b.s[0] == '=') b.len = 0;
+  if (!sb_cats(&tok, plain ? "plain" : "login") || !sb_cat0(&tok) || !sb_catb(&tok, a.s ? a.s : "", a.len) ||
+      !sb_cat0(&tok) || (login && (!sb_catb(&tok, b.s ? b.s : "", b.len) || !sb_cat0(&tok))))
+    die_nomem_smtp(s);
+  sb user = SB_INIT;
+  int r = runauth(s, &tok, &user);
+  if (r == 'K') {
+    s->authok = 1;
+    if (!sb_copyb(&s->authuser, user.s, user.len) || !sb_cat0(&s->authuser)) die_nomem_smtp(s);
+    setenv("SMTPAUTHUSER", s->authuser.s, 1);
+    logf_(2, "authenticated as %s (%s)", s->authuser.s, plain ? "PLAIN" : "LOGIN");
+    reply(s, SR_AUTHOK, 0);
+  } else if (r == 'T') {
+    reply(s, SR_AUTHTEMP, 0);
+  } else {
+    s->authfails++;
+    logf_(2, "authentication failed (%s, %d of %llu)", r == 'Z' ? "malformed" : "bad credentials", s->authfails,
+          (unsigned long long)c->authfailmax);
+    authdelay(s);
+    reply(s, r == 'Z' ? SR_AUTHMALFORMED : SR_AUTHFAIL, 0);
+    if ((uint64_t)s->authfails >= c->authfailmax) {
+      reply(s, SR_AUTHTOOMANY, 0);
+      logf_(2, "too many authentication failures, closing connection");
+      sb_free(&user);
+      bye(s, 0);
+    }
+  }
+  sb_free(&user);
+done:
+  pw_wipe_sb(&tok); pw_wipe_sb(&a); pw_wipe_sb(&b);
+  sb_free(&tok); sb_free(&a); sb_free(&b);
+}
 
 /* ---- commands ---- */
 
@@ -318,6 +629,8 @@ static void newtransaction(struct session *s)
 {
   s->seenmail = 0;
   s->relayclient = s->c->relayclient;
+  s->utf8 = 0;
+  s->declsize[0] = 0;
 }
 
 static void smtp_helo(struct session *s, const char *arg, size_t len)
@@ -337,7 +650,9 @@ static void smtp_ehlo(struct session *s, const char *arg, size_t len)
     snprintf(size, sizeof size, "%llu", (unsigned long long)s->c->databytes);
     reply(s, SR_EHLO_SIZE, size);
   }
-  ehlo_extensions(s);
+  if (s->c->tlsavail && !s->tls) reply(s, SR_EHLO_STARTTLS, 0);
+  if (authoffered(s)) reply(s, SR_EHLO_AUTH, 0);
+  reply(s, SR_EHLO_SMTPUTF8, 0);
   reply(s, SR_EHLO_8BITMIME, 0);
   newtransaction(s);
   dohelo(s, arg, len);
@@ -391,23 +706,34 @@ static int rbllisted(struct session *s)
 }
 
 /* SENDERCHECK/RCPTCHECK answer for a local address: 1 pass, 0 refused. */
-static int verified(struct session *s, const char *addr)
+static int verified(struct session *s, int kind, const char *addr)
 {
   sb text = SB_INIT;
-  int k = verify_address(s, addr, &text);
+  int code;
+  int k = verify_address(s, kind, addr, &text, &code);
   if (k == 'K') { sb_free(&text); return 1; }
   if (k == 'D') {
-    if (!sb_cat0(&text)) die_nomem_smtp(s);
-    logf_(3, "address verify refused %s: %s", addr, text.s);
-    refuse(s, SR_VERIFYFAIL, text.len > 1 ? text.s : "Sorry, no mailbox here by that name. (#5.1.1)");
+    const char *t = text.len > 1 ? text.s : "Sorry, no mailbox here by that name. (#5.1.1)";
+    logf_(3, "address verify refused %s: %d %s", addr, code, t);
+    refuse(s, code == 552 ? SR_VERIFY552 : SR_VERIFYFAIL, t);
     sb_free(&text);
     return 0;
   }
+  if (s->c->ldapsoftok) { sb_free(&text); return 1; }
+  logf_(3, "address verify soft error for %s: %s", addr, text.len > 1 ? text.s : "");
+  if (text.len > 1) refuse(s, SR_VERIFYTEMP, text.s);
+  else refuse(s, SR_VERIFYSOFT, 0);
   sb_free(&text);
-  if (s->c->ldapsoftok) return 1;
-  logf_(3, "address verify soft error for %s", addr);
-  refuse(s, SR_VERIFYSOFT, 0);
   return 0;
+}
+
+/* 8-bit envelope addresses need SMTPUTF8 and must be UTF-8: 1 ok, 0 refused */
+static int utf8check(struct session *s, const char *a, size_t n)
+{
+  if (!smtp_has8bit(a, n)) return 1;
+  if (!s->utf8) { logf_(3, "8-bit address without SMTPUTF8: %s", a); refuse(s, SR_UTF8NEEDED, 0); return 0; }
+  if (!smtp_utf8_ok(a, n)) { logf_(3, "address is not UTF-8"); refuse(s, SR_UTF8BAD, 0); return 0; }
+  return 1;
 }
 
 /* Sender checks in qmail-ldap's order; 1 if the sender is accepted. */
@@ -417,7 +743,9 @@ static int mailchecks(struct session *s, const char *arg, size_t len, size_t res
   const char *a = s->addr.s;
   size_t n = s->addr.len;
   int bounce = smtp_isbounce(a, n);
-  if (c->needauth && !s->authok) { logf_(3, "auth needed"); refuse(s, SR_AUTHNEEDED, 0); return 0; }
+  if (c->tlsrequired && !s->tls) { logf_(3, "TLS needed"); refuse(s, SR_TLSNEEDED, 0); return 0; }
+  if (c->needauth && !s->authok && !c->authorized) { logf_(3, "auth needed"); refuse(s, SR_AUTHNEEDED, 0); return 0; }
+  if (!utf8check(s, a, n)) return 0;
   if (s->authok && !s->relayclient) s->relayclient = "";
   if (!smtp_size_ok(arg + rest, len - rest, c->databytes)) {
     logf_(3, "message denied because: 'SMTP SIZE' too big");
@@ -460,7 +788,7 @@ static int mailchecks(struct session *s, const char *arg, size_t len, size_t res
   if (c->sendercheck && !bounce && !addrlist_match(&c->gma, a, n, AL_FULL | AL_DOMAIN | AL_USER | AL_CATCHALL)) {
     int local = rcpthosts_local(&c->rh, a, n);
     if (local < 0) die_control(s);
-    if (local) return verified(s, a);
+    if (local) return verified(s, 'S', a);
     if (c->sendercheck == 1) return 1;   /* mail from outside: fine */
     int allowed = c->sendercheck == 2 ? rcpthosts_allowed(&c->rh, a, n) : 0;
     if (allowed < 0) die_control(s);
@@ -483,7 +811,15 @@ static void smtp_mail(struct session *s, const char *arg, size_t len)
     return;
   }
   logf_(3, "mail from: %s", s->addr.s);
-  if (!mailchecks(s, arg, len, rest)) return;
+  s->utf8 = smtp_keyword(arg + rest, len - rest, "SMTPUTF8");
+  const char *sz;
+  size_t szl;
+  if (smtp_param(arg + rest, len - rest, "SIZE", &sz, &szl)) {
+    size_t i = 0;
+    while (i < szl && i < sizeof s->declsize - 1 && sz[i] >= '0' && sz[i] <= '9') { s->declsize[i] = sz[i]; ++i; }
+    s->declsize[i] = 0;
+  }
+  if (!mailchecks(s, arg, len, rest)) { s->utf8 = 0; s->declsize[0] = 0; return; }
   if (!sb_copyb(&s->mailfrom, s->addr.s, s->addr.len)) die_nomem_smtp(s);
   s->rcptto.len = 0;
   s->rcptcount = s->nrcpt = 0;
@@ -502,6 +838,7 @@ static void smtp_rcpt(struct session *s, const char *arg, size_t len)
     return;
   }
   logf_(3, "rcpt to: %s", s->addr.s);
+  if (!utf8check(s, s->addr.s, s->addr.len)) return;
   if (c->blockrelayprobe && smtp_relayprobe(s->addr.s, s->addr.len)) {
     logf_(3, "rcpt to denied, looks like a relay probe: %s", s->addr.s);
     refuse(s, SR_RELAYPROBE, 0);
@@ -537,7 +874,7 @@ static void smtp_rcpt(struct session *s, const char *arg, size_t len)
   if (c->rcptcheck && !addrlist_match(&c->gma, s->addr.s, s->addr.len, AL_FULL | AL_DOMAIN | AL_USER | AL_CATCHALL)) {
     int local = rcpthosts_local(&c->rh, s->addr.s, s->addr.len);
     if (local < 0) die_control(s);
-    if (local && !verified(s, s->addr.s)) return;
+    if (local && !verified(s, 'R', s->addr.s)) return;
   }
   if (!sb_catsb(&s->rcptto, &s->addr) || !sb_cat0(&s->rcptto)) die_nomem_smtp(s);
   ++s->nrcpt;
@@ -549,13 +886,41 @@ static void smtp_rcpt(struct session *s, const char *arg, size_t len)
   reply(s, SR_OK, 0);
 }
 
-/* Our Received line (received.c: qmail-ldap's form, "with SMTP"). */
+/* The "with" of the Received line: SMTP, or RFC 3848/6531's names when
+ * the session was encrypted (S), authenticated (A) or SMTPUTF8, with the
+ * TLS protocol and cipher as a comment. */
+static const char *protocol(struct session *s)
+{
+  sb *p = &s->proto;
+  p->len = 0;
+  int ok = sb_cats(p, s->utf8 ? "UTF8SMTP" : s->tls || s->authok ? "ESMTP" : "SMTP") &&
+           (!s->tls || sb_catc(p, 'S')) && (!s->authok || sb_catc(p, 'A'));
+  if (ok && s->tls) {
+    char b[200];
+    snprintf(b, sizeof b, " (%s %s %d bits encrypted)", tls_version(s->tls), tls_cipher(s->tls), tls_bits(s->tls));
+    ok = sb_cats(p, b);
+  }
+  if (!ok || !sb_cat0(p)) die_nomem_smtp(s);
+  return p->s;
+}
+
+/* Our Received line (received.c: qmail-ldap's form, "with SMTP"). An
+ * authenticated session shows AUTHPREPEND and the login where
+ * TCPREMOTEINFO would be. */
 static int received(struct session *s, sb *out)
 {
   struct config *c = s->c;
+  const char *info = c->remoteinfo;
+  if (s->authok) {
+    s->authinfo.len = 0;
+    if (!sb_cats(&s->authinfo, c->authprepend ? c->authprepend : "") || !sb_cats(&s->authinfo, s->authuser.s) ||
+        !sb_cat0(&s->authinfo))
+      die_nomem_smtp(s);
+    info = s->authinfo.s;
+  }
   struct received r = {
-    .protocol = "SMTP", .local = c->local, .remoteip = c->remoteip, .remotehost = c->remotehost,
-    .remoteinfo = c->remoteinfo, .helo = s->fakehelo ? s->helo.s : 0,
+    .protocol = protocol(s), .local = c->local, .remoteip = c->remoteip, .remotehost = c->remotehost,
+    .remoteinfo = info, .helo = s->fakehelo ? s->helo.s : 0,
     .sender = s->mailfrom.s, .rcpt = s->rcptto.s,
   };
   return received_fmt(out, &r, time(0));
@@ -697,6 +1062,7 @@ static void quit(struct session *s)
   reply(s, SR_QUIT, 0);
   logf_(4, "quit, closing connection");
   flush(s);
+  if (s->tls) tls_close(s->tls);
   logend();
   _exit(0);
 }
@@ -723,8 +1089,8 @@ static noreturn void commands(struct session *s)
     case V_VRFY: reply(s, SR_VRFY, 0); break;
     case V_QUIT: quit(s); break;
     case V_HELP: reply(s, SR_HELP, 0); break;
-    case V_AUTH: smtp_auth(s, arg); break;
-    case V_STARTTLS: smtp_starttls(s, arg); break;
+    case V_AUTH: smtp_auth(s, arg, alen); break;
+    case V_STARTTLS: smtp_starttls(s, arg, alen); break;
     default:
       logf_(3, "unrecognized command: %.*s", (int)(s->line.len > 64 ? 64 : s->line.len), line);
       reply(s, SR_UNIMPL, 0);
@@ -783,6 +1149,10 @@ int main(void)
   if (getuid() == 0 || geteuid() == 0) die(111, "refusing to run as root");
   signal(SIGPIPE, SIG_IGN);
   setup(&s, &c);
+  if (c.smtps) {
+    if (!c.tlsavail) { logf_(1, "SMTPS without a certificate (control/smtpcert), closing connection"); _exit(1); }
+    starttls(&s);
+  }
   if (c.greeting550 || c.greeting421) restricted(&s);
   reply(&s, SR_GREET, 0);
   commands(&s);

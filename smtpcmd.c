@@ -90,6 +90,49 @@ int smtp_param(const char *p, size_t len, const char *name, const char **val, si
   return 0;
 }
 
+int smtp_keyword(const char *p, size_t len, const char *name)
+{
+  size_t n = strlen(name), i = 0;
+  while (i < len) {
+    size_t s;
+    while (i < len && p[i] == ' ') ++i;
+    s = i;
+    while (i < len && p[i] != ' ') ++i;
+    if (i - s == n && ieq(p + s, n, name)) return 1;
+  }
+  return 0;
+}
+
+int smtp_has8bit(const char *p, size_t len)
+{
+  for (size_t i = 0; i < len; ++i)
+    if ((unsigned char)p[i] >= 0x80) return 1;
+  return 0;
+}
+
+int smtp_utf8_ok(const char *p, size_t len)
+{
+  const unsigned char *u = (const unsigned char *)p;
+  size_t i = 0;
+  while (i < len) {
+    unsigned c = u[i], need, min;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; min = 0x10000; }
+    else return 0;   /* continuation byte first, overlong 0xc0/0xc1, or beyond U+10FFFF */
+    if (len - i <= need) return 0;
+    for (unsigned k = 1; k <= need; ++k) {
+      if ((u[i + k] & 0xc0) != 0x80) return 0;
+      cp = cp << 6 | (u[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    i += need + 1;
+  }
+  return 1;
+}
+
 int smtp_size_ok(const char *p, size_t len, uint64_t databytes)
 {
   const char *v;
@@ -201,6 +244,29 @@ static const char *const replies[SR_COUNT] = {
   [SR_CONTROL] = "421 unable to read controls (#4.3.0)",
   [SR_IPME] = "421 unable to figure out my IP addresses (#4.3.0)",
   [SR_SVCUNAVAIL] = "421 Service temporarily not available (#4.3.2)",
+  [SR_EHLO_STARTTLS] = "250-STARTTLS",
+  [SR_EHLO_AUTH] = "250-AUTH LOGIN PLAIN",
+  [SR_EHLO_SMTPUTF8] = "250-SMTPUTF8",
+  [SR_TLSGO] = "220 ready for tls",
+  [SR_TLSTEMP] = "454 TLS not available due to temporary reason (#4.3.0)",
+  [SR_TLSACTIVE] = "503 TLS already active (#5.5.1)",
+  [SR_TLSSYNTAX] = "501 Syntax error (no parameters allowed) (#5.5.4)",
+  [SR_TLSNEEDED] = "530 Must issue a STARTTLS command first (#5.7.0)",
+  [SR_AUTHOK] = "235 nice to meet you",
+  [SR_AUTHFAIL] = "535 authentication failure (#5.7.8)",
+  [SR_AUTHMALFORMED] = "501 malformed auth input (#5.5.4)",
+  [SR_AUTHCANCEL] = "501 auth exchange cancelled (#5.0.0)",
+  [SR_AUTHTEMP] = "454 temporary authentication failure (#4.3.0)",
+  [SR_AUTHAGAIN] = "503 you're already authenticated (#5.5.0)",
+  [SR_AUTHINMAIL] = "503 no auth during mail transaction (#5.5.0)",
+  [SR_AUTHMECH] = "504 unrecognized authentication type (#5.5.4)",
+  [SR_AUTHTLS] = "538 encryption required for requested authentication mechanism (#5.7.11)",
+  [SR_AUTHCHAL] = "334 %a",
+  [SR_AUTHTOOMANY] = "421 too many authentication failures, closing connection (#4.7.0)",
+  [SR_VERIFY552] = "552 %a",
+  [SR_VERIFYTEMP] = "451 %a",
+  [SR_UTF8NEEDED] = "553 sorry, a non-ASCII address needs SMTPUTF8 (#5.6.7)",
+  [SR_UTF8BAD] = "553 sorry, that address is not valid UTF-8 (#5.6.7)",
 };
 
 const char *smtp_template(enum smtp_reply r)

@@ -32,6 +32,14 @@ int smtp_addrparse(const char *arg, size_t len, sb *addr, size_t *rest);
  * (case-insensitive name). 1 found (*val, *vlen set), 0 not. */
 int smtp_param(const char *p, size_t len, const char *name, const char **val, size_t *vlen);
 
+/* 1 if the bare keyword (e.g. SMTPUTF8) is among the parameters. */
+int smtp_keyword(const char *p, size_t len, const char *name);
+/* 1 if any byte is >= 0x80. */
+int smtp_has8bit(const char *p, size_t len);
+/* 1 if p[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing beyond U+10FFFF): what SMTPUTF8 addresses must be. */
+int smtp_utf8_ok(const char *p, size_t len);
+
 /* The SIZE= declaration of a MAIL argument's parameters: 1 if it is within
  * databytes (or absent, or databytes is 0), 0 if too big. Leading digits
  * count, as in qmail; a number beyond 64 bits is too big. */
@@ -63,7 +71,13 @@ enum smtp_reply {
   SR_VERIFYFAIL, SR_VERIFYSOFT, SR_RELAYPROBE, SR_BADRCPT, SR_NOGATEWAY,
   SR_MAXRCPT, SR_BADBOUNCE, SR_GOAHEAD, SR_QUEUED, SR_QQT, SR_QQTEMP, SR_QQPERM,
   SR_HOPS, SR_EXEC, SR_LINELONG, SR_BARELF, SR_TIMEOUT, SR_NOMEM, SR_CONTROL,
-  SR_IPME, SR_SVCUNAVAIL, SR_COUNT
+  SR_IPME, SR_SVCUNAVAIL,
+  SR_EHLO_STARTTLS, SR_EHLO_AUTH, SR_EHLO_SMTPUTF8,
+  SR_TLSGO, SR_TLSTEMP, SR_TLSACTIVE, SR_TLSSYNTAX, SR_TLSNEEDED,
+  SR_AUTHOK, SR_AUTHFAIL, SR_AUTHMALFORMED, SR_AUTHCANCEL, SR_AUTHTEMP, SR_AUTHAGAIN,
+  SR_AUTHINMAIL, SR_AUTHMECH, SR_AUTHTLS, SR_AUTHCHAL, SR_AUTHTOOMANY,
+  SR_VERIFY552, SR_VERIFYTEMP, SR_UTF8NEEDED, SR_UTF8BAD,
+  SR_COUNT
 };
 
 /* What the texts refer to: %m me, %g " greeting" (empty if none), %c
