@@ -14,7 +14,7 @@ SANOBJ = sanopts.o
 endif
 COMPILE = $(CC_CMD) $(XFLAGS) $(CFLAGS_EXTRA)
 LINK = $(LD_CMD) $(XFLAGS)
-LIBS = -Wl,--as-needed -lldap -llber -lcdb -lcrypt -lcrypto -lz -lresolv
+LIBS = -Wl,--as-needed -lldap -llber -lcdb -lcrypt -lssl -lcrypto -lz -lresolv
 
 # Programs built from <name>.c (each also has <name>.8 or .1 man page).
 PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
@@ -22,7 +22,8 @@ PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	qmail-newu qmail-pw2u qmail-showctl qmail-qread maildirmake forward \
 	condredirect condwrite bouncesaying except preline qmail-cdb install instcheck \
 	qmail-ldaplookup qmail-reply qmail-quotawarn qmail-smtpd qmail-remote \
-	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd
+	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd \
+	qmail-verify auth_smtp
 # Shell scripts built from <name>.sh with conf-qmail substituted.
 SCRIPTS = qmail-qstat config-fast qmail-mkslapd
 # boot/ run scripts and control/Makefile with conf-qmail substituted; hier.c

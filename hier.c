@@ -105,6 +105,9 @@ const struct hier_entry hier_table[] = {
   BIN("qmail-qmqpc", O, 0755),
   BIN("qmail-qmtpd", O, 0755),
   BIN("qmail-mkslapd", O, 0755),
+  /* setuid root only for its quota reader child; the rest runs as the caller */
+  BIN("qmail-verify", O, 04711),
+  BIN("auth_smtp", O, 0755),
 
   DOC("README.md"),
   DOC("INTERNALS"),
