@@ -1,5 +1,6 @@
 #include "qlfilter.h"
 #include "qmail-ldap.h"
+#include <limits.h>
 #include <string.h>
 
 static int special(unsigned char c)
@@ -84,4 +85,85 @@ int qlf_candidates(const char *local, size_t llen, const char *domain, size_t dl
   }
   if (!cand(out, LDAP_CATCH_ALL, cl, "", 0, domain, dlen, local, llen)) return -1;
   return count + 1;
+}
+
+int qlf_mail_chain(sb *out, const char *cands, size_t len, const char *oc)
+{
+  sb in = SB_INIT;
+  int ok = sb_cats(&in, "(|");
+  for (size_t i = 0; ok && i < len;) {
+    const char *c = cands + i;
+    size_t cl = strlen(c);
+    i += cl + 1;
+    i += strlen(cands + i) + 1;            /* its ext */
+    ok = sb_cats(&in, "(|(" LDAP_MAIL "=") && qlf_escape(&in, c, cl) &&
+         sb_cats(&in, ")(" LDAP_MAILALTERNATE "=") && qlf_escape(&in, c, cl) && sb_cats(&in, "))");
+  }
+  ok = ok && sb_catc(&in, ')');
+  out->len = 0;
+  ok = ok && qlf_wrap(out, oc, in.s);
+  sb_free(&in);
+  return ok;
+}
+
+/* next byte of a value normalized as caseIgnoreIA5Match does; -1 at the end */
+static int normc(const char *s, size_t n, size_t *i)
+{
+  if (*i == 0) while (*i < n && s[*i] == ' ') ++*i;        /* leading spaces */
+  if (*i >= n) return -1;
+  if (s[*i] == ' ') {
+    size_t j = *i;
+    while (j < n && s[j] == ' ') ++j;
+    if (j >= n) { *i = n; return -1; }                    /* trailing spaces */
+    *i = j;                                               /* a run counts as one */
+    return ' ';
+  }
+  unsigned char c = (unsigned char)s[(*i)++];
+  return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+int qlf_addr_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+  size_t i = 0, j = 0;
+  for (;;) {
+    int x = normc(a, an, &i), y = normc(b, bn, &j);
+    if (x != y) return 0;
+    if (x < 0) return 1;
+  }
+}
+
+int qlf_best_candidate(const char *cands, size_t len, const char *const *vals, const size_t *lens, size_t n)
+{
+  int pos = 0;
+  for (size_t i = 0; i < len; ++pos) {
+    const char *c = cands + i;
+    size_t cl = strlen(c);
+    i += cl + 1;
+    i += strlen(cands + i) + 1;
+    for (size_t k = 0; k < n; ++k)
+      if (qlf_addr_eq(c, cl, vals[k], lens[k])) return pos;
+  }
+  return -1;
+}
+
+void qlf_pick_init(struct qlf_pick *p)
+{
+  p->best = -1;
+  p->count = 0;
+  p->unmatched = 0;
+}
+
+int qlf_pick_add(struct qlf_pick *p, int pos)
+{
+  if (pos < 0) { p->unmatched = 1; return 0; }
+  if (p->best < 0 || pos < p->best) { p->best = pos; p->count = 1; return 1; }
+  if (pos == p->best && p->count < UINT_MAX) p->count++;
+  return 0;
+}
+
+int qlf_pick_result(const struct qlf_pick *p)
+{
+  if (p->unmatched) return QLF_PICK_UNSURE;
+  if (p->best < 0) return QLF_PICK_NONE;
+  return p->count > 1 ? QLF_PICK_TOOMANY : QLF_PICK_ONE;
 }

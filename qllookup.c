@@ -5,6 +5,8 @@
 #include "qmail-ldap.h"
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -108,6 +110,124 @@ int ql_lookup_mail(struct qldap *q, const struct qlsetup *s, const char *addr,
   }
 done:
   sb_free(&cands); sb_free(&filter);
+  return rc;
+}
+
+/* deep copy: qldap_searchn frees each entry after its callback */
+static int entry_copy(struct qldap_entry *dst, const struct qldap_entry *src)
+{
+  qldap_entry_init(dst);
+  if (!sb_copyb(&dst->dn, src->dn.s ? src->dn.s : "", src->dn.len)) return 0;
+  if (!src->nattr) return 1;
+  dst->attr = calloc(src->nattr, sizeof *dst->attr);
+  if (!dst->attr) return 0;
+  for (size_t i = 0; i < src->nattr; ++i) {
+    const struct qldap_attr *a = &src->attr[i];
+    struct qldap_attr *b = &dst->attr[i];
+    dst->nattr = i + 1;            /* qldap_entry_free frees what exists so far */
+    if (!(b->name = strdup(a->name))) return 0;
+    if (!a->nvals) continue;
+    b->vals = calloc(a->nvals, sizeof *b->vals);
+    b->lens = calloc(a->nvals, sizeof *b->lens);
+    if (!b->vals || !b->lens) return 0;
+    for (size_t j = 0; j < a->nvals; ++j) {
+      if (!(b->vals[j] = malloc(a->lens[j] + 1))) return 0;
+      memcpy(b->vals[j], a->vals[j], a->lens[j] + 1);
+      b->lens[j] = a->lens[j];
+      b->nvals = j + 1;
+    }
+  }
+  return 1;
+}
+
+/* earliest candidate any mail or mailAlternateAddress value of e equals */
+static int entry_pos(const struct qldap_entry *e, const char *cands, size_t len)
+{
+  static const char *const names[] = {LDAP_MAIL, LDAP_MAILALTERNATE};
+  int best = -1;
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; ++k) {
+    const struct qldap_attr *a = qldap_attr(e, names[k]);
+    if (!a) continue;
+    int p = qlf_best_candidate(cands, len, (const char *const *)a->vals, a->lens, a->nvals);
+    if (p >= 0 && (best < 0 || p < best)) best = p;
+  }
+  return best;
+}
+
+struct chainpick {
+  const char *cands;
+  size_t len;
+  struct qlf_pick pick;
+  struct qldap_entry kept;
+  int nomem;
+};
+
+static int chain_cb(const struct qldap_entry *e, void *arg)
+{
+  struct chainpick *c = arg;
+  if (!qlf_pick_add(&c->pick, entry_pos(e, c->cands, c->len))) return 0;
+  qldap_entry_free(&c->kept);
+  if (!entry_copy(&c->kept, e)) { qldap_entry_free(&c->kept); c->nomem = 1; return 1; }
+  return 0;
+}
+
+int ql_lookup_mail1(struct qldap *q, const struct qlsetup *s, const char *addr,
+                    struct qldap_entry *e, sb *ext, sb *matched)
+{
+  sb cands = SB_INIT, filter = SB_INIT;
+  const char *at = strrchr(addr, '@');
+  size_t llen = at ? (size_t)(at - addr) : strlen(addr);
+  const char *dom = at ? at + 1 : "";
+  size_t dl = strlen(dom);
+  const char *oc = s->lcfg.objectclass.len ? s->lcfg.objectclass.s : NULL;
+  struct chainpick c;
+  uint64_t count;
+  int rc, seq = 0;
+
+  qldap_entry_init(e);
+  memset(&c, 0, sizeof c);
+  qldap_entry_init(&c.kept);
+  qlf_pick_init(&c.pick);
+  dom = realdomain(s, dom, &dl);
+  if (qlf_candidates(addr, llen, dom, dl, AUTO_BREAK, &cands) < 0 || !qlf_mail_chain(&filter, cands.s, cands.len, oc)) {
+    q->why = QLW_NOMEM; rc = QLDAP_TEMP; goto done;
+  }
+  c.cands = cands.s;
+  c.len = cands.len;
+  rc = qldap_searchn(q, filter.s, ql_delivery_attrs, chain_cb, &c, &count);
+  if (c.nomem) { q->why = QLW_NOMEM; rc = QLDAP_TEMP; goto done; }
+  if (rc == QLDAP_TEMP || rc == QLDAP_NOTFOUND) goto done;
+  /* an unusable entry may be one a search per candidate never reaches */
+  if (rc == QLDAP_PERM) { seq = 1; goto done; }
+  switch (qlf_pick_result(&c.pick)) {
+  case QLF_PICK_ONE: break;
+  case QLF_PICK_TOOMANY:
+    q->why = QLW_TOOMANY;
+    snprintf(q->err, sizeof q->err, "Too many results returned but needs to be unique");
+    rc = QLDAP_PERM;
+    goto done;
+  case QLF_PICK_UNSURE: seq = 1; goto done;
+  default: rc = QLDAP_NOTFOUND; goto done;
+  }
+  /* the candidate at position best: its address and ext */
+  size_t i = 0;
+  for (int k = 0; k < c.pick.best; ++k) {
+    i += strlen(cands.s + i) + 1;
+    i += strlen(cands.s + i) + 1;
+  }
+  const char *cand = cands.s + i;
+  size_t cl = strlen(cand);
+  const char *cext = cand + cl + 1;
+  if ((ext && !sb_copyb(ext, cext, strlen(cext))) || (matched && !sb_copyb(matched, cand, cl))) {
+    q->why = QLW_NOMEM; rc = QLDAP_TEMP; goto done;
+  }
+  *e = c.kept;
+  qldap_entry_init(&c.kept);
+  rc = QLDAP_OK;
+done:
+  qldap_entry_free(&c.kept);
+  sb_free(&cands); sb_free(&filter);
+  if (seq) return ql_lookup_mail(q, s, addr, e, ext, matched, NULL, NULL);
   return rc;
 }
 

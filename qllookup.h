@@ -30,6 +30,15 @@ extern const char *const ql_delivery_attrs[];
 int ql_lookup_mail(struct qldap *q, const struct qlsetup *s, const char *addr,
                    struct qldap_entry *e, sb *ext, sb *matched,
                    void (*trace)(const char *filter, void *arg), void *arg);
+/* The same answer as ql_lookup_mail from ONE directory search: every
+ * candidate in one filter (qlf_mail_chain), then the entry matching the
+ * earliest candidate is picked here; two entries for that candidate are
+ * QLW_TOOMANY, as they are for ql_lookup_mail. Where the server's answer
+ * cannot be placed client-side (an entry matching no candidate here, an
+ * unusable entry among the hits) it asks candidate by candidate. For
+ * qmail-verify: an unknown address costs one round trip, not six. */
+int ql_lookup_mail1(struct qldap *q, const struct qlsetup *s, const char *addr,
+                    struct qldap_entry *e, sb *ext, sb *matched);
 /* Look up a login name (uid). */
 int ql_lookup_uid(struct qldap *q, const struct qlsetup *s, const char *uid,
                   const char *const *attrs, struct qldap_entry *e);
