@@ -206,11 +206,54 @@ static void t_replies(void **st)
   sb_free(&o);
 }
 
+static void t_utf8(void **st)
+{
+  static const struct { const char *s; int ok; } c[] = {
+    {"plain@example.com", 1},
+    {"j\xc3\xbcrgen@example.com", 1},                 /* U+00FC */
+    {"\xe2\x82\xac@example.com", 1},                 /* U+20AC */
+    {"\xf0\x9f\x93\xa7@example.com", 1},            /* U+1F4E7 */
+    {"\xf4\x8f\xbf\xbf", 1},                        /* U+10FFFF, the last */
+    {"\xc3\x28@x", 0},                                /* bad continuation */
+    {"\xc0\xaf", 0}, {"\xc1\xbf", 0},                 /* overlong */
+    {"\xe0\x80\xaf", 0}, {"\xf0\x80\x80\xaf", 0},   /* overlong */
+    {"\xed\xa0\x80", 0},                             /* surrogate D800 */
+    {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0}, /* beyond U+10FFFF */
+    {"\x80", 0}, {"\xbf@x", 0},                        /* lone continuation */
+    {"\xc3", 0}, {"\xe2\x82", 0}, {"\xf0\x9f\x93", 0}, /* truncated */
+    {"\xff", 0}, {"\xfe", 0},
+  };
+  (void)st;
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; ++i) {
+    int got = smtp_utf8_ok(c[i].s, strlen(c[i].s));
+    if (got != c[i].ok) fail_msg("utf8 case %zu: got %d want %d", i, got, c[i].ok);
+  }
+  assert_int_equal(smtp_has8bit("abc", 3), 0);
+  assert_int_equal(smtp_has8bit("a\xc3\xbc", 3), 1);
+  /* every prefix of a valid sequence but the whole is invalid */
+  const char *e = "\xf0\x9f\x93\xa7";
+  for (size_t n = 1; n < 4; ++n) assert_int_equal(smtp_utf8_ok(e, n), 0);
+  assert_int_equal(smtp_utf8_ok(e, 4), 1);
+}
+
+static void t_keyword(void **st)
+{
+  (void)st;
+  const char *p = " SIZE=100 smtputf8 BODY=8BITMIME";
+  assert_int_equal(smtp_keyword(p, strlen(p), "SMTPUTF8"), 1);
+  assert_int_equal(smtp_keyword(p, strlen(p), "BODY"), 0);        /* has a value: not a keyword */
+  assert_int_equal(smtp_keyword(p, strlen(p), "SIZE"), 0);
+  assert_int_equal(smtp_keyword("SMTPUTF8X", 9, "SMTPUTF8"), 0);
+  assert_int_equal(smtp_keyword("", 0, "SMTPUTF8"), 0);
+  assert_int_equal(smtp_keyword("SMTPUTF8", 7, "SMTPUTF8"), 0);   /* bounded by len */
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_verb), cmocka_unit_test(t_addrparse), cmocka_unit_test(t_size),
     cmocka_unit_test(t_checks), cmocka_unit_test(t_literal), cmocka_unit_test(t_replies),
+    cmocka_unit_test(t_utf8), cmocka_unit_test(t_keyword),
   };
   return cmocka_run_group_tests(tests, 0, 0);
 }
