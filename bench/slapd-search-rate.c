@@ -9,8 +9,11 @@
  * with the attributes a delivery lookup asks for and size limit 2.
  *
  * usage: slapd-search-rate [-c connections] [-n searches] [-m known|unknown]
- *          [-u users] [-d domain] [-r seed] uri base
+ *          [-u users] [-d domain] [-r seed] [-C] uri base
  *   unknown: A = nouser<N>@domain (absent); known: user<N>@domain, N in 1..users
+ *   -C  the whole catch-all chain in one filter, as qmail-verify asks:
+ *       (&(objectClass=qmailUser)(|(|(mail=A)(mailAlternateAddress=A))
+ *         (|(mail=catchall@domain)(mailAlternateAddress=catchall@domain))))
  * Output: one line of key=value pairs. Exit 0, or 111 on any LDAP error.
  */
 #define _GNU_SOURCE
@@ -38,9 +41,9 @@ static const char *const attrs[] = {
 static struct {
   unsigned conns;
   uint64_t total, users, seed;
-  int known;
+  int known, chain;
   const char *domain, *uri, *base;
-} opt = {10, 20000, 1000, 1, 0, "example.com", 0, 0};
+} opt = {10, 20000, 1000, 1, 0, 0, "example.com", 0, 0};
 
 static atomic_uint_fast64_t issued, found, absent, errors;
 
@@ -66,7 +69,7 @@ static void *worker(void *arg)
   LDAP *ld;
   int v3 = LDAP_VERSION3, rc;
   struct berval none = {0, 0};
-  char addr[300], filter[700];
+  char addr[300], filter[1200];
   if (ldap_initialize(&ld, opt.uri) != LDAP_SUCCESS) { atomic_fetch_add(&errors, 1); return 0; }
   ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
   ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
@@ -81,7 +84,12 @@ static void *worker(void *arg)
     uint64_t r = rng * 2685821657736338717ull;
     if (opt.known) snprintf(addr, sizeof addr, "user%llu@%s", (unsigned long long)(r % opt.users + 1), opt.domain);
     else snprintf(addr, sizeof addr, "nouser%llu@%s", (unsigned long long)(r % 100000000 + 1), opt.domain);
-    snprintf(filter, sizeof filter, "(&(objectClass=qmailUser)(|(mail=%s)(mailAlternateAddress=%s)))", addr, addr);
+    if (opt.chain)
+      snprintf(filter, sizeof filter,
+               "(&(objectClass=qmailUser)(|(|(mail=%s)(mailAlternateAddress=%s))"
+               "(|(mail=catchall@%s)(mailAlternateAddress=catchall@%s))))", addr, addr, opt.domain, opt.domain);
+    else
+      snprintf(filter, sizeof filter, "(&(objectClass=qmailUser)(|(mail=%s)(mailAlternateAddress=%s)))", addr, addr);
     struct timeval tv = {30, 0};
     LDAPMessage *res = 0;
     rc = ldap_search_ext_s(ld, opt.base, LDAP_SCOPE_SUBTREE, filter, (char **)attrs, 0, 0, 0, &tv, 2, &res);
@@ -102,7 +110,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
   int c;
-  while ((c = getopt(argc, argv, "c:n:m:u:d:r:")) != -1) {
+  while ((c = getopt(argc, argv, "c:n:m:u:d:r:C")) != -1) {
     switch (c) {
       case 'c': opt.conns = (unsigned)num(optarg, CONN_MAX); break;
       case 'n': opt.total = num(optarg, UINT64_MAX / 2); break;
@@ -114,9 +122,10 @@ int main(int argc, char **argv)
       case 'u': opt.users = num(optarg, UINT64_MAX / 2); break;
       case 'd': opt.domain = optarg; break;
       case 'r': opt.seed = num(optarg, UINT64_MAX); break;
+      case 'C': opt.chain = 1; break;
       default:
         fprintf(stderr, "usage: slapd-search-rate [-c connections] [-n searches] [-m known|unknown] [-u users] "
-                        "[-d domain] [-r seed] uri base\n");
+                        "[-d domain] [-r seed] [-C] uri base\n");
         return 100;
     }
   }
