@@ -143,6 +143,7 @@ int main(void)
   } else {
     pw = compare(&e, cred.pass);
   }
+  pw_wipe(cred.pass, sizeof cred.pass);   /* checked: not needed any more */
   rc = as_decide(&e, cred.login, pw, &user, &why);
   as_wipe(&cred);
   qldap_close(&q);
