@@ -1,16 +1,20 @@
 #!/bin/sh
 # The boot/ scripts under daemontools: svscan on a private service
-# directory runs qmail, qmail-smtpd, qmail-qmqpd and the embedded directory
-# (qmail-slapd) of the instance on loopback ports. Mail comes in over SMTP
-# and is delivered through the directory; svc -t of each service recovers;
-# every service logs under log/.
+# directory runs qmail, qmail-smtpd, qmail-qmqpd, qmail-smtpsd (smtps),
+# qmail-submission and the embedded directory (qmail-slapd) of the
+# instance on loopback ports. Mail comes in over SMTP and is delivered
+# through the directory; smtps speaks TLS before anything else and wants
+# AUTH, submission wants STARTTLS and then AUTH (and, with auth_smtp
+# installed, a submission as elvis relays and is delivered); svc -t of
+# each service recovers; every service logs under log/.
 . "$(dirname "$0")/../lib.sh"
 
 SV=$T/service
 SUFFIX=dc=example,dc=com
 ROOTDN=cn=admin,$SUFFIX
 ROOTPW=secret
-SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd"
+SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
+ELVISPW=love-me-tender
 
 for p in qmail-start qmail-send qmail-lspawn qmail-local qmail-smtpd qmail-qmqpd qmail-mkslapd; do
   if [ ! -x "$QH/bin/$p" ]; then
@@ -50,6 +54,22 @@ lastlog() { tail -n 4 "$QH/log/$1/current" 2>/dev/null | cut -d' ' -f2- | tr '\n
 ldap_up() { ldapsearch -x -H "ldap://127.0.0.1:$LPORT" -b "$SUFFIX" -s base dn > /dev/null 2>&1; }
 smtp_up() { answers "$SPORT" 220; }
 qmqp_up() { answers "$QPORT"; }
+# smtpchk PORT SCENARIO [ARG...]: an SMTP dialogue (see smtpchk.py below);
+# each of its "ok NAME" / "fail NAME REASON" lines becomes a check.
+smtpchk() {
+  python3 "$T/smtpchk.py" "$@" > "$T/smtpchk.out" 2>&1
+  _rc=$?
+  while IFS= read -r _l; do
+    case $_l in
+      "ok "*) ok "boot: ${_l#ok }" ;;
+      "fail "*) notok "boot: ${_l#fail }" ;;
+      *) echo "# $_l" ;;
+    esac
+  done < "$T/smtpchk.out"
+  grep -q '^ok \|^fail ' "$T/smtpchk.out" || notok "boot: smtpchk $*" "no result (exit $_rc)"
+}
+smtps_up() { python3 "$T/smtpchk.py" "$TPORT" up-smtps > /dev/null 2>&1; }
+subm_up() { python3 "$T/smtpchk.py" "$MPORT" up-submission > /dev/null 2>&1; }
 qmail_up() { [ -n "$(qpids qmail-send)" ] && [ -n "$(qpids qmail-lspawn)" ]; }
 # svpid SVC: pid of the service's process, from svstat ("up (pid N) ...")
 svpid() { svstat "$SV/$1" 2>/dev/null | sed -n 's/.*: up (pid \([0-9]*\)).*/\1/p'; }
@@ -61,6 +81,8 @@ ready() {  # ready SVC: the service does its job
     qmail) qmail_up ;;
     qmail-smtpd) smtp_up ;;
     qmail-qmqpd) qmqp_up ;;
+    qmail-smtpsd) smtps_up ;;
+    qmail-submission) subm_up ;;
   esac
 }
 # Processes of this test's supervision tree: supervise, the services and
@@ -101,10 +123,18 @@ trap 'finish' EXIT
 trap 'finish; exit 1' INT TERM
 
 # --- setup: ports, directory, control files, mailbox
-LPORT=$(freeport) SPORT=$(freeport) QPORT=$(freeport)
-while [ "$SPORT" = "$LPORT" ]; do SPORT=$(freeport); done
-while [ "$QPORT" = "$LPORT" ] || [ "$QPORT" = "$SPORT" ]; do QPORT=$(freeport); done
-for s in qmail-slapd:$LPORT qmail-smtpd:$SPORT qmail-qmqpd:$QPORT; do
+# five different free loopback ports (a port is free when asked, so the
+# kernel may hand out one twice)
+PORTS=
+for _i in 1 2 3 4 5; do
+  _p=$(freeport)
+  while case " $PORTS " in *" $_p "*) true ;; *) false ;; esac; do _p=$(freeport); done
+  PORTS="$PORTS $_p"
+done
+set -- $PORTS
+LPORT=$1 SPORT=$2 QPORT=$3 TPORT=$4 MPORT=$5
+set --
+for s in qmail-slapd:$LPORT qmail-smtpd:$SPORT qmail-qmqpd:$QPORT qmail-smtpsd:$TPORT qmail-submission:$MPORT; do
   echo 127.0.0.1 > "$QH/boot/${s%%:*}/env/IP"
   echo "${s#*:}" > "$QH/boot/${s%%:*}/env/PORT"
 done
@@ -123,11 +153,138 @@ ctl ldapserver "127.0.0.1:$LPORT"
 ctl ldapbasedn "$SUFFIX"
 ctl ldapobjectclass qmailUser
 ctl ldaplocaldelivery 0
+# auth_smtp searches anonymously and binds as the user (userPassword is
+# hidden from anonymous searches)
+ctl ldaprebind 1
 check "boot: control/Makefile builds the rules cdbs" make -s -C "$QH/control"
-check "boot: qmail-smtpd.cdb exists" test -s "$QH/control/qmail-smtpd.cdb"
-check "boot: qmail-qmqpd.cdb exists" test -s "$QH/control/qmail-qmqpd.cdb"
+for c in qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission; do
+  check "boot: $c.cdb exists" test -s "$QH/control/$c.cdb"
+done
+check "boot: the submission services' env/ is installed (SMTPS, TLSREQUIRED, AUTHREQUIRED, SMTPAUTH)" \
+  test "$(cat "$QH/boot/qmail-smtpsd/env/SMTPS" "$QH/boot/qmail-submission/env/TLSREQUIRED" \
+              "$QH/boot/qmail-smtpsd/env/AUTHREQUIRED" "$QH/boot/qmail-submission/env/AUTHREQUIRED" \
+              "$QH/boot/qmail-submission/env/SMTPAUTH" | tr '\n' ' ')" = "1 1 1 1 TLSREQUIRED "
 
-# --- svscan with the four services
+# the TLS certificate of testhost.example (control/me), as host-setup.sh
+# makes one: the key is qmaild's, mode 0600 (qmail-smtpd reads it as qmaild)
+if openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+     -subj /CN=testhost.example -addext subjectAltName=DNS:testhost.example \
+     -keyout "$QH/control/key.pem" -out "$QH/control/cert.pem" > "$T/openssl.out" 2>&1 &&
+   chown qmaild "$QH/control/key.pem" && chmod 600 "$QH/control/key.pem" && chmod 644 "$QH/control/cert.pem"; then
+  ok "boot: a certificate for testhost.example"
+else
+  notok "boot: a certificate for testhost.example" "$(tail -n 2 "$T/openssl.out" | tr '\n' ' ')"
+fi
+ctl smtpcert "$QH/control/cert.pem"
+ctl smtpkey "$QH/control/key.pem"
+
+# smtpchk.py PORT SCENARIO [USER PASSWORD]: prints "ok NAME" or
+# "fail NAME REASON" per step. The certificate is verified against
+# control/cert.pem for testhost.example, so the checks see our server.
+cat > "$T/smtpchk.py" <<'PY'
+import base64, os, smtplib, socket, ssl, sys
+port, scen, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+# our certificate is the only trust anchor: a handshake that verifies is
+# with this instance's server. The name is checked once, on a raw socket
+# (smtplib would check 127.0.0.1).
+ctx = ssl.create_default_context(cafile=os.environ["QH"] + "/control/cert.pem")
+ctx.check_hostname = False
+def res(name, good, why=""):
+    print("ok " + name if good else "fail %s # %s" % (name, why))
+    sys.stdout.flush()
+def code(conn, cmd):
+    c, m = conn.docmd(cmd)
+    return c, m.decode("latin-1", "replace").replace("\n", " ")
+def feats(conn):
+    conn.ehlo("client.example")
+    return {k.lower(): v for k, v in conn.esmtp_features.items()}
+def plain(user, pw):
+    return "AUTH PLAIN " + base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode()).decode()
+if scen == "up-smtps":
+    c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=10, context=ssl._create_unverified_context())
+    c.quit()
+elif scen == "up-submission":
+    c = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    sys.exit(0 if "starttls" in feats(c) else 1)
+elif scen == "plain-to-smtps":
+    # a cleartext client: smtps waits for the TLS ClientHello, no greeting comes
+    s = socket.create_connection(("127.0.0.1", port), 5)
+    s.settimeout(3)
+    try:
+        got = s.recv(100)
+    except socket.timeout:
+        got = b""
+    res("smtps: no cleartext greeting (TLS comes first)", not got, repr(got[:40]))
+elif scen == "smtps":
+    try:
+        v = ssl.create_default_context(cafile=os.environ["QH"] + "/control/cert.pem")
+        t = v.wrap_socket(socket.create_connection(("127.0.0.1", port), 10), server_hostname="testhost.example")
+        t.settimeout(10)
+        line = t.makefile("rb").readline()
+        res("smtps: TLS from the first byte, certificate verified for testhost.example, then 220",
+            line.startswith(b"220 testhost.example"), repr(line))
+        t.close()
+    except Exception as e:
+        res("smtps: TLS from the first byte, certificate verified for testhost.example, then 220", False, repr(e))
+        sys.exit(0)
+    c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=20, context=ctx, local_hostname="client.example")
+    f = feats(c)
+    res("smtps: EHLO offers AUTH LOGIN PLAIN, not STARTTLS",
+        f.get("auth", "").upper().split() == ["LOGIN", "PLAIN"] and "starttls" not in f, repr(f))
+    cc, m = code(c, "MAIL FROM:<u@client.example>")
+    res("smtps: MAIL before AUTH gets 530", cc == 530, "%d %s" % (cc, m))
+    c.quit()
+elif scen == "submission":
+    c = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    f = feats(c)
+    res("submission: EHLO offers STARTTLS and no AUTH in cleartext", "starttls" in f and "auth" not in f, repr(f))
+    cc, m = code(c, "MAIL FROM:<u@client.example>")
+    res("submission: MAIL before STARTTLS gets 530", cc == 530 and "STARTTLS" in m, "%d %s" % (cc, m))
+    cc, m = code(c, plain("elvis", "x"))
+    res("submission: AUTH before STARTTLS gets 538", cc == 538, "%d %s" % (cc, m))
+    try:
+        c.starttls(context=ctx)
+        res("submission: STARTTLS with our certificate", True)
+    except Exception as e:
+        res("submission: STARTTLS with our certificate", False, repr(e))
+        sys.exit(0)
+    f = feats(c)
+    res("submission: EHLO inside TLS offers AUTH LOGIN PLAIN",
+        f.get("auth", "").upper().split() == ["LOGIN", "PLAIN"], repr(f))
+    cc, m = code(c, "MAIL FROM:<u@client.example>")
+    res("submission: MAIL inside TLS but before AUTH gets 530", cc == 530 and "STARTTLS" not in m, "%d %s" % (cc, m))
+    c.quit()
+elif scen in ("auth-smtps", "auth-submission"):
+    user, pw, tag = args[0], args[1], scen[5:]
+    if scen == "auth-smtps":
+        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=ctx, local_hostname="client.example")
+    else:
+        c = smtplib.SMTP("127.0.0.1", port, timeout=30, local_hostname="client.example")
+        c.starttls(context=ctx)
+    c.ehlo()
+    cc, m = code(c, plain(user, "wrong-" + pw))
+    res(tag + ": AUTH PLAIN with a wrong password gets 535", cc == 535, "%d %s" % (cc, m))
+    cc, m = code(c, plain(user, pw))
+    res(tag + ": AUTH PLAIN as " + user + " gets 235", cc == 235, "%d %s" % (cc, m))
+    if cc == 235:
+        code(c, "MAIL FROM:<%s@testhost.example>" % user)
+        cc, m = code(c, "RCPT TO:<someone@elsewhere.example>")
+        res(tag + ": after AUTH the client may relay", cc == 250, "%d %s" % (cc, m))
+        code(c, "RSET")
+        try:
+            c.sendmail("%s@testhost.example" % user, ["elvis@testhost.example"],
+                       "From: %s@testhost.example\r\nTo: elvis@testhost.example\r\nSubject: boot %s\r\n\r\n"
+                       "submitted\r\n" % (user, tag))
+            res(tag + ": the message is accepted", True)
+        except Exception as e:
+            res(tag + ": the message is accepted", False, repr(e))
+    c.quit()
+else:
+    print("unknown scenario " + scen)
+    sys.exit(2)
+PY
+
+# --- svscan with the six services
 mkdir -p "$SV"
 for s in $SVCS; do ln -s "$QH/boot/$s" "$SV/$s"; done
 svscan "$SV" > "$T/svscan.log" 2>&1 &
@@ -161,6 +318,7 @@ mailMessageStore: $MS
 qmailUID: $_n
 qmailGID: $_n
 accountStatus: active
+userPassword: $(slappasswd -h '{SSHA}' -s "$ELVISPW")
 EOF
 check "boot: ldapadd of the example user" test $? = 0
 
@@ -174,6 +332,30 @@ else
   notok "boot: both messages delivered to the directory's mailMessageStore" "$(lastlog qmail)"
 fi
 check "boot: delivery says Delivered-To elvis" test "$(maildir_grep "$MS/Maildir" '^Delivered-To: elvis@testhost.example')" -ge 1
+
+# --- smtps (465): TLS before anything, then AUTH before mail
+smtpchk "$TPORT" plain-to-smtps
+smtpchk "$TPORT" smtps
+# --- submission (587): STARTTLS, then AUTH, before mail
+smtpchk "$MPORT" submission
+# --- AUTH through auth_smtp (bin/auth_smtp; its own tests are 53-auth-smtp)
+if [ -x "$QH/bin/auth_smtp" ]; then
+  smtpchk "$TPORT" auth-smtps elvis "$ELVISPW"
+  smtpchk "$MPORT" auth-submission elvis "$ELVISPW"
+  for t in smtps submission; do
+    if wait_for_mail "$MS/Maildir" "^Subject: boot $t\$" 1 60; then
+      ok "boot: the message submitted over $t is delivered"
+    else
+      notok "boot: the message submitted over $t is delivered" "$(lastlog qmail)"
+    fi
+  done
+  check "boot: both Received fields name the login (elvis@[127.0.0.1])" \
+    test "$(maildir_grep "$MS/Maildir" '^Received: from .*\(elvis@\[127\.0\.0\.1\]\)$')" -ge 2
+  check "boot: both Received fields say ESMTPSA (TLS and AUTH)" \
+    test "$(maildir_grep "$MS/Maildir" ' with ESMTPSA \(TLSv1\.[23] ')" -ge 2
+else
+  ok "boot: AUTH over smtps and submission skipped: $QH/bin/auth_smtp is not installed # SKIP"
+fi
 
 # --- svc -t of each service: a new process, answering again
 for s in $SVCS; do
@@ -198,6 +380,8 @@ check_log() { if wait_until 20 has_log "$1" "$2"; then ok "boot: log/$1 has $3";
 check_log qmail 'status: ' "qmail-send's status lines"
 check_log qmail 'delivery [0-9]+: success' "a successful delivery"
 check_log qmail-smtpd 'tcpserver: (status|ok)' "tcpserver's connection lines"
+check_log qmail-smtpsd 'tcpserver: ok' "tcpserver's connection lines"
+check_log qmail-submission 'tcpserver: ok' "tcpserver's connection lines"
 check_log qmail-qmqpd 'tcpserver: status' "tcpserver's status line"
 check_log qmail-slapd 'qmail-slapd: starting' "the start line"
 check "boot: log lines carry tai64n stamps" grep -q -E '^@4[0-9a-f]{23} ' "$QH/log/qmail/current"
