@@ -60,9 +60,14 @@ int mxlist_add(struct mxlist *l, unsigned pref, int family, const unsigned char 
 {
   size_t alen = family == AF_INET ? 4 : 16;
   struct mxip *v;
+  size_t *at;
   for (size_t i = 0; i < l->n; ++i)
     if (l->v[i].family == family && !memcmp(l->v[i].a, a, alen)) return 1;   /* seen: keep the better one */
   if (l->n >= DNS_MAXIP) return 1;
+  at = realloc(l->nameat, (l->n + 1) * sizeof *at);
+  if (!at) return 0;
+  l->nameat = at;
+  at[l->n] = SIZE_MAX;
   v = realloc(l->v, (l->n + 1) * sizeof *v);
   if (!v) return 0;
   l->v = v;
@@ -77,8 +82,27 @@ int mxlist_add(struct mxlist *l, unsigned pref, int family, const unsigned char 
 void mxlist_free(struct mxlist *l)
 {
   free(l->v);
+  free(l->nameat);
+  sb_free(&l->names);
   l->v = 0;
+  l->nameat = 0;
   l->n = 0;
+}
+
+const char *mxlist_name(const struct mxlist *l, size_t i)
+{
+  if (i >= l->n || !l->nameat || l->nameat[i] == SIZE_MAX) return 0;
+  return l->names.s + l->nameat[i];
+}
+
+/* Addresses from..l->n were found for name. 1 ok, 0 nomem. */
+static int mxlist_setname(struct mxlist *l, size_t from, const char *name)
+{
+  size_t at = l->names.len;
+  if (from >= l->n) return 1;
+  if (!sb_cats(&l->names, name) || !sb_cat0(&l->names)) return 0;
+  for (size_t i = from; i < l->n; ++i) l->nameat[i] = at;
+  return 1;
 }
 
 int dns_parse_ip(const unsigned char *pkt, size_t len, int type, unsigned pref, struct mxlist *out)
@@ -188,8 +212,10 @@ int dns_ip(struct mxlist *out, const char *host, dns_query_fn q, void *ctx)
   if (!name_ok(host)) return DNS_HARD;
   buf = malloc(DNS_PKTMAX);
   if (!buf) return DNS_NOMEM;
+  size_t before = out->n;
   r = host_addrs(out, host, 0, q, ctx, buf);
   free(buf);
+  if (r == DNS_OK && !mxlist_setname(out, before, host)) r = DNS_NOMEM;
   return r == DNS_NODATA ? DNS_HARD : r;
 }
 
@@ -223,7 +249,9 @@ int dns_mxip(struct mxlist *out, const char *domain, uint64_t seed, dns_query_fn
   r = q(ctx, domain, ns_t_mx, buf, DNS_PKTMAX, &len);
   if (r == DNS_OK) r = dns_parse_mx(buf, len, mx, DNS_MAXMX, &n);
   if (r == DNS_NODATA || (r == DNS_OK && n == 0)) {
+    size_t before = out->n;
     r = host_addrs(out, domain, 0, q, ctx, buf);
+    if (r == DNS_OK && !mxlist_setname(out, before, domain)) r = DNS_NOMEM;
     if (r == DNS_NODATA) r = DNS_OK;          /* exists, but nothing to deliver to */
     goto done;
   }
@@ -243,8 +271,9 @@ int dns_mxip(struct mxlist *out, const char *domain, uint64_t seed, dns_query_fn
       continue;
     }
     if (!name_ok(mx[i].name)) continue;
+    size_t before = out->n;
     int k = host_addrs(out, mx[i].name, mx[i].pref, q, ctx, buf);
-    if (k == DNS_NOMEM) { r = DNS_NOMEM; goto done; }
+    if (k == DNS_NOMEM || !mxlist_setname(out, before, mx[i].name)) { r = DNS_NOMEM; goto done; }
     if (k == DNS_SOFT) soft = 1;
   }
   r = (!out->n && soft) ? DNS_SOFT : DNS_OK;

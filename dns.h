@@ -29,9 +29,14 @@ struct mxip {
 struct mxlist {
   struct mxip *v;
   size_t n;
+  /* per address: the host name it was found for (the MX host, the domain
+   * without MX, the relay), as an offset into names; SIZE_MAX for a
+   * literal. qmail-remote verifies TLS certificates against it. */
+  size_t *nameat;
+  sb names;
 };
 
-#define MXLIST_INIT {0, 0}
+#define MXLIST_INIT {0, 0, 0, SB_INIT}
 
 struct dns_mx { unsigned pref; char name[1025]; };
 
@@ -70,6 +75,8 @@ int dns_mxip(struct mxlist *out, const char *domain, uint64_t seed, dns_query_fn
 
 void mxlist_free(struct mxlist *l);
 int mxlist_add(struct mxlist *l, unsigned pref, int family, const unsigned char *a);  /* 1 ok, 0 nomem/full */
+/* The host name of address i, NULL for a literal. */
+const char *mxlist_name(const struct mxlist *l, size_t i);
 
 /* MXPS: preferences 12801-13055 with pref % 16 == 1 announce QMTP (port
  * 209) at that exchanger, to be tried before SMTP. */

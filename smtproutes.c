@@ -33,20 +33,34 @@ static void parse_relay(struct route_entry *e, const char *base, const char *p, 
   if (!hostend && e->port) e->bad = 1;
 }
 
+int routes_keylen(const char *line, size_t n, size_t *klen)
+{
+  if (n && line[0] == '[') {
+    const char *rb = memchr(line, ']', n);
+    if (!rb) return 0;
+    *klen = (size_t)(rb - line) + 1;
+    return *klen < n && line[*klen] == ':';
+  }
+  const char *c = memchr(line, ':', n);
+  if (!c) return 0;
+  *klen = (size_t)(c - line);
+  return 1;
+}
+
+int routes_nextkey(const char *domain, size_t len, size_t *pos, size_t *off)
+{
+  while (*pos <= len) {
+    size_t i = (*pos)++;
+    if (i == 0 || i == len || domain[i] == '.') { *off = i; return 1; }
+  }
+  return 0;
+}
+
 static int parse_entry(struct route_entry *e, const char *base, const char *line, size_t n)
 {
   size_t k;
   memset(e, 0, sizeof *e);
-  if (n && line[0] == '[') {
-    const char *rb = memchr(line, ']', n);
-    if (!rb) return 0;
-    k = (size_t)(rb - line) + 1;
-    if (k >= n || line[k] != ':') return 0;
-  } else {
-    const char *c = memchr(line, ':', n);
-    if (!c) return 0;
-    k = (size_t)(c - line);
-  }
+  if (!routes_keylen(line, n, &k)) return 0;
   e->key = (size_t)(line - base);
   e->keylen = k;
   const char *rel = line + k + 1;
@@ -106,8 +120,8 @@ static const struct route_entry *find(const struct routes *rt, const char *k, si
 int routes_lookup(const struct routes *rt, const char *domain, size_t len, unsigned defport, struct route *out)
 {
   const struct route_entry *e = 0;
-  for (size_t i = 0; i <= len && !e; ++i)
-    if (i == 0 || i == len || domain[i] == '.') e = find(rt, domain + i, len - i);
+  size_t pos = 0, off;
+  while (!e && routes_nextkey(domain, len, &pos, &off)) e = find(rt, domain + off, len - off);
   if (!e) return 0;
   if (e->bad) return -1;
   if (!e->hostlen) return 0;

@@ -46,4 +46,15 @@ int routes_parse(struct routes *rt, const char *list, size_t len);
 int routes_lookup(const struct routes *rt, const char *domain, size_t len, unsigned defport, struct route *out);
 void routes_free(struct routes *rt);
 
+/* The key matching shared with the other per-domain tables (tlspolicy):
+ * routes_keylen: length of the key of an entry line[0..n) ("dom" or a
+ * "[literal]" up to its ':'); 1 and *klen with line[*klen] == ':', 0 if
+ * the line has no key.
+ * routes_nextkey: the lookup keys of domain[0..len), most specific first
+ * (the domain, each suffix starting with '.', then ""); start with
+ * *pos = 0; 1 and the key is domain + *off (len - *off bytes), 0 after
+ * the last. */
+int routes_keylen(const char *line, size_t n, size_t *klen);
+int routes_nextkey(const char *domain, size_t len, size_t *pos, size_t *off);
+
 #endif

@@ -331,6 +331,43 @@ static void t_ip(void **st)
   mxlist_free(&l);
 }
 
+/* Each address keeps the host name it was found for (qmail-remote checks
+ * TLS certificates against it); literals have none. */
+static void t_names(void **st)
+{
+  (void)st;
+  struct zone z = {.n = 0};
+  struct mxlist l = MXLIST_INIT;
+  struct answer *a = add(&z, "example.com", ns_t_mx, DNS_OK);
+  rr_mx(&a->p, 10, "a.example.com"); rr_mx(&a->p, 20, "b.example.com"); rr_mx(&a->p, 30, "192.0.2.99");
+  rr_mx(&a->p, 40, "b2.example.com");
+  count(a, 4);
+  a = add(&z, "a.example.com", ns_t_a, DNS_OK); rr_a(&a->p, "192.0.2.10"); count(a, 1);
+  a = add(&z, "a.example.com", ns_t_aaaa, DNS_OK); rr_a(&a->p, "2001:db8::10"); count(a, 1);
+  a = add(&z, "b.example.com", ns_t_a, DNS_OK); rr_a(&a->p, "192.0.2.20"); count(a, 1);
+  a = add(&z, "b2.example.com", ns_t_a, DNS_OK); rr_a(&a->p, "192.0.2.20"); count(a, 1);   /* seen: stays b */
+  assert_int_equal(dns_mxip(&l, "example.com", 1, fake, &z), DNS_OK);
+  assert_int_equal(l.n, 4);
+  static const char *const want[] = {"a.example.com", "a.example.com", "b.example.com", 0};
+  for (size_t i = 0; i < 4; ++i) {
+    if (want[i]) assert_string_equal(mxlist_name(&l, i), want[i]);
+    else assert_null(mxlist_name(&l, i));
+  }
+  assert_null(mxlist_name(&l, 4));
+  mxlist_free(&l);
+  add(&z, "plain.example", ns_t_mx, DNS_NODATA);
+  a = add(&z, "plain.example", ns_t_a, DNS_OK); rr_a(&a->p, "192.0.2.30"); count(a, 1);
+  assert_int_equal(dns_mxip(&l, "plain.example", 1, fake, &z), DNS_OK);
+  assert_string_equal(mxlist_name(&l, 0), "plain.example");      /* no MX: the domain itself */
+  mxlist_free(&l);
+  assert_int_equal(dns_ip(&l, "b.example.com", fake, &z), DNS_OK);
+  assert_string_equal(mxlist_name(&l, 0), "b.example.com");
+  mxlist_free(&l);
+  assert_int_equal(dns_mxip(&l, "[192.0.2.1]", 1, fake, &z), DNS_OK);
+  assert_null(mxlist_name(&l, 0));
+  mxlist_free(&l);
+}
+
 static void t_mxps(void **st)
 {
   (void)st;
@@ -366,7 +403,7 @@ int main(void)
     cmocka_unit_test(t_parse_mx), cmocka_unit_test(t_parse_mx_compressed), cmocka_unit_test(t_parse_ip),
     cmocka_unit_test(t_literal), cmocka_unit_test(t_mxip), cmocka_unit_test(t_nomx),
     cmocka_unit_test(t_mxsoft), cmocka_unit_test(t_shuffle), cmocka_unit_test(t_literal_domains),
-    cmocka_unit_test(t_ip), cmocka_unit_test(t_mxps), cmocka_unit_test(t_hostport),
+    cmocka_unit_test(t_ip), cmocka_unit_test(t_names), cmocka_unit_test(t_mxps), cmocka_unit_test(t_hostport),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
