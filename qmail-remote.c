@@ -18,7 +18,10 @@
 #include "smtproutes.h"
 #include "tcpconn.h"
 #include "tcpto.h"
+#include "tls.h"
+#include "tlspolicy.h"
 #include "wr.h"
+#include "xtext.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdnoreturn.h>
@@ -42,6 +45,8 @@ struct config {
   unsigned timeout, timeoutconnect;
   struct routes smtproutes, qmtproutes;
   struct tcpsrc outip;
+  sb tlsdest;                  /* control/tlsdestinations (list) */
+  sb cacert, clientcert, ciphers;
 };
 
 struct session {
@@ -57,6 +62,10 @@ struct session {
   size_t nrcpt;
   const struct msgscan *msg;
   const struct route *auth;    /* NULL: no SMTP AUTH */
+  int policy;                  /* TLSP_*: of the recipient domain */
+  const char *name;            /* host name of this address (relay, MX), else its IP */
+  struct tls *tls;             /* after STARTTLS */
+  const char *notls;           /* why the session stayed in plaintext */
 };
 
 /* ---- the report on fd 1 ---- */
@@ -123,6 +132,7 @@ static noreturn void quit(struct session *s, const char *prepend, const char *ap
 {
   wr_puts(&s->net, "QUIT\r\n");
   wr_flush(&s->net);
+  if (s->tls) tls_close(s->tls);
   outs(prepend);
   outs(s->ip);
   outs(append);
@@ -159,7 +169,14 @@ static void mailfrom(struct session *s, int size, int eightbit)
     if (n) { wr_puts(&s->net, " SIZE="); wr_putu64(&s->net, n); }
   }
   if (eightbit && s->msg->eightbit) wr_puts(&s->net, " BODY=8BITMIME");
-  if (s->auth) wr_puts(&s->net, " AUTH=<>");
+  if (s->auth) {
+    /* RFC 4954 5.: the sender as xtext; <> for the null sender */
+    sb x = SB_INIT;
+    if (s->sender->len ? !xtext_encode(&x, s->sender->s, s->sender->len) : !sb_cats(&x, "<>")) temp_nomem();
+    wr_puts(&s->net, " AUTH=");
+    wr_put(&s->net, x.s, x.len);
+    sb_free(&x);
+  }
   cmd(s, "", 0, 0);
 }
 
@@ -256,15 +273,117 @@ static void blast(struct session *s)
 /* Why the last exchanger was passed over at its greeting or HELO. */
 static sb passed;
 
-static void pass(struct session *s, const char *why)
+/* The text is kept and the connection given up (with QUIT unless the
+ * connection is unusable: a failed TLS handshake). */
+static void passq(struct session *s, const char *why, int sendquit)
 {
   passed.len = 0;
   if (!sb_cats(&passed, "ZConnected to ") || !sb_cats(&passed, s->ip) || !sb_cats(&passed, why) ||
       !sb_cats(&passed, ".\n") || (s->text.len && !sb_cats(&passed, "Remote host said: ")) ||
       !sb_catsb(&passed, &s->text))
     temp_nomem();
-  wr_puts(&s->net, "QUIT\r\n");
-  wr_flush(&s->net);
+  if (sendquit) {
+    wr_puts(&s->net, "QUIT\r\n");
+    wr_flush(&s->net);
+  }
+  if (s->tls) { tls_close(s->tls); s->tls = 0; }
+}
+
+static void pass(struct session *s, const char *why) { passq(s, why, 1); }
+
+/* ---- STARTTLS (control/tlsdestinations) ---- */
+
+static const char NOSTARTTLS[] = "it does not offer STARTTLS";
+
+static int is_ipname(const char *n)
+{
+  int family;
+  unsigned char a[16];
+  return dns_literal(n, strlen(n), &family, a);
+}
+
+/* Pass on to the next address for a TLS reason: the text names the host
+ * (and the policy that asked for it) so the deferral says why. */
+static void tlspass(struct session *s, const char *why, const char *detail, int sendquit)
+{
+  sb t = SB_INIT;
+  if ((strcmp(s->name, s->ip) && (!sb_cats(&t, " (") || !sb_cats(&t, s->name) || !sb_cats(&t, ")"))) ||
+      !sb_cats(&t, " but ") || !sb_cats(&t, why) ||
+      (detail && (!sb_cats(&t, ": ") || !sb_cats(&t, detail))) ||
+      !sb_cats(&t, " (control/tlsdestinations: ") || !sb_cats(&t, tlspolicy_name(s->policy)) ||
+      !sb_cats(&t, ")") || !sb_cat0(&t))
+    temp_nomem();
+  passq(s, t.s, sendquit);
+  sb_free(&t);
+}
+
+/* After a 250 EHLO: STARTTLS when the server offers it and the policy is
+ * not none, then EHLO again (s->text is then the encrypted EHLO's reply:
+ * AUTH is often offered only there). 1 go on, 0 passed on. A failed
+ * handshake never falls back to plaintext on this connection (the
+ * deferral is retried later, with this exchanger or the next). */
+static int starttls(struct session *s)
+{
+  const struct config *c = s->c;
+  const char *p;
+  size_t pl;
+  char err[300];
+  if (s->policy == TLSP_NONE) return 1;
+  if (!smtpreply_ehlo(s->text.s, s->text.len, "STARTTLS", &p, &pl)) {
+    s->notls = NOSTARTTLS;
+    if (s->policy >= TLSP_ENCRYPT) { s->text.len = 0; tlspass(s, s->notls, 0, 1); return 0; }
+    return 1;
+  }
+  cmd(s, "STARTTLS", 0, 0);
+  unsigned code = reply(s);
+  if (code != 220) {
+    /* the connection is still a plaintext one: "may" goes on in it */
+    s->notls = "STARTTLS was refused";
+    if (s->policy >= TLSP_ENCRYPT) { tlspass(s, s->notls, 0, 1); return 0; }
+    return 1;
+  }
+  /* bytes after the 220 came in plaintext: someone between us may have
+   * put them there, and they would be taken for TLS (RFC 3207 5.) */
+  if (rd_buffered(&s->in)) {
+    s->text.len = 0;
+    tlspass(s, "the TLS handshake failed", "plaintext after the 220 to STARTTLS", 0);
+    return 0;
+  }
+  struct tls_client_opts o;
+  memset(&o, 0, sizeof o);
+  o.verify = s->policy == TLSP_VERIFY ? TLS_VERIFY_PEER : TLS_VERIFY_NONE;
+  /* SNI is a host name; an IP address is sent only to be verified */
+  o.servername = o.verify || !is_ipname(s->name) ? s->name : 0;
+  o.cafile = c->cacert.len ? c->cacert.s : 0;
+  o.cert = c->clientcert.len ? c->clientcert.s : 0;
+  o.ciphers = c->ciphers.len ? c->ciphers.s : 0;
+  err[0] = 0;
+  s->tls = tls_client(s->fd, &o, (int)c->timeout, err, sizeof err);
+  if (!s->tls) {
+    s->text.len = 0;
+    tlspass(s, "the TLS handshake failed", err[0] ? err : "unknown error", 0);
+    return 0;
+  }
+  /* plaintext bytes sent before the handshake are never taken as replies */
+  rd_settransport(&s->in, tls_read, s->tls);
+  wr_settransport(&s->net, tls_write, s->tls);
+  cmd(s, "EHLO ", &c->helohost, 0);
+  if (reply(s) != 250) quit(s, "ZConnected to ", " but EHLO failed after STARTTLS");
+  return 1;
+}
+
+/* What the success report says about the session's protection. */
+static void security_note(struct session *s, sb *t)
+{
+  int ok = 1;
+  if (s->tls) {
+    ok = sb_cats(t, ". TLS ") && sb_cats(t, tls_version(s->tls)) && sb_cats(t, " ") &&
+         sb_cats(t, tls_cipher(s->tls)) &&
+         (s->policy != TLSP_VERIFY || (sb_cats(t, ", verified ") && sb_cats(t, s->name)));
+  } else if (s->auth) {
+    ok = sb_cats(t, ". AUTH without TLS (control/tlsdestinations: none)");
+  }
+  if (!ok || !sb_cat0(t)) temp_nomem();
 }
 
 /* Returns only when the server is temporarily unavailable at the greeting
@@ -285,6 +404,12 @@ static void smtp(struct session *s)
   cmd(s, "EHLO ", &c->helohost, 0);
   code = reply(s);
   if (code == 250) {
+    if (!starttls(s)) return;
+    if (s->auth && !s->tls && s->policy != TLSP_NONE) {
+      if (s->notls == NOSTARTTLS) s->text.len = 0;     /* the EHLO reply says nothing more */
+      tlspass(s, s->notls, "without TLS I would send the password in cleartext", 1);
+      return;
+    }
     size = smtpreply_ehlo(s->text.s, s->text.len, "SIZE", &p, &pl);
     eightbit = smtpreply_ehlo(s->text.s, s->text.len, "8BITMIME", &p, &pl);
     if (s->auth) {
@@ -301,6 +426,7 @@ static void smtp(struct session *s)
     if (smtpreply_class(code) == 5) quit(s, "DConnected to ", " but my name was rejected");
     if (code >= 400 && code < 500) { pass(s, " but my name was rejected"); return; }
     if (code != 250) quit(s, "ZConnected to ", " but my name was rejected");
+    if (s->policy >= TLSP_ENCRYPT) { tlspass(s, "it does not speak ESMTP, so no STARTTLS", 0, 1); return; }
     if (s->auth) quit(s, "ZConnected to ", " but it offers no SMTP AUTH, which the route needs");
   }
 
@@ -332,7 +458,10 @@ static void smtp(struct session *s)
   s->critical = 0;
   if (smtpreply_class(code) == 5) quit(s, "D", " failed after I sent the message");
   if (smtpreply_class(code) == 4) quit(s, "Z", " failed after I sent the message");
-  quit(s, "K", " accepted message");
+  sb ok = SB_INIT;
+  if (!sb_cats(&ok, " accepted message")) temp_nomem();
+  security_note(s, &ok);
+  quit(s, "K", ok.s);
 }
 
 /* ---- QMTP (MXPS, qmtproutes) ---- */
@@ -428,6 +557,12 @@ static void config_load(struct config *c)
   if (ctl_line("outgoingip", &l) < 0) temp_control();
   if (!sb_cat0(&l)) temp_nomem();
   if (!tcpsrc_parse(&c->outip, l.s)) fail("Zinvalid ipaddr in control/outgoingip (#4.3.0)\n");
+  if (ctl_list("tlsdestinations", &c->tlsdest) < 0) temp_control();
+  if (ctl_line("remotecacert", &c->cacert) < 0 || ctl_line("remotecert", &c->clientcert) < 0 ||
+      ctl_line("tlsciphers", &c->ciphers) < 0)
+    temp_control();
+  if (!sb_cat0(&c->cacert) || !sb_cat0(&c->clientcert) || !sb_cat0(&c->ciphers)) temp_nomem();
+  c->cacert.len--; c->clientcert.len--; c->ciphers.len--;     /* NUL-terminated, not counted */
   sb_free(&l);
 }
 
@@ -476,10 +611,13 @@ static void resolve(struct mxlist *l, const char *host, int relay)
   if (!l->n) perm_nomx();
 }
 
-static void session_start(struct session *s, int fd, const struct mxip *ip)
+static void session_start(struct session *s, int fd, const struct mxip *ip, const char *name)
 {
   s->fd = fd;
   mxip_fmt(ip, s->ip, sizeof s->ip);
+  s->name = name ? name : s->ip;
+  s->tls = 0;
+  s->notls = "no TLS";
   rd_init(&s->in, fd, (int)s->c->timeout);
   wr_init(&s->net, fd, (int)s->c->timeout);
   s->text.len = 0;
@@ -496,11 +634,12 @@ static noreturn void connect_all(struct session *s, const struct mxlist *l, unsi
     int seen, fd;
     if (ip->pref >= prefme) continue;
     if (tcpto_skip(TCPTO_PATH, ip->family, ip->a, &seen)) continue;
-    if (qmtponly || (!relay && mxps_qmtp(ip->pref))) {
+    /* QMTP has no TLS: MXPS is skipped when the policy requires TLS */
+    if (qmtponly || (!relay && mxps_qmtp(ip->pref) && s->policy < TLSP_ENCRYPT)) {
       fd = tcp_connect(ip->family, ip->a, qmtponly ? port : PORT_QMTP, &c->outip, c->timeoutconnect);
       if (fd >= 0) {
         tcpto_note(TCPTO_PATH, ip->family, ip->a, 0, seen);
-        session_start(s, fd, ip);
+        session_start(s, fd, ip, mxlist_name(l, i));
         qmtp(s);
       }
       if (qmtponly) { tcpto_note(TCPTO_PATH, ip->family, ip->a, errno == ETIMEDOUT, seen); continue; }
@@ -508,8 +647,8 @@ static noreturn void connect_all(struct session *s, const struct mxlist *l, unsi
     fd = tcp_connect(ip->family, ip->a, port, &c->outip, c->timeoutconnect);
     if (fd >= 0) {
       tcpto_note(TCPTO_PATH, ip->family, ip->a, 0, seen);
-      session_start(s, fd, ip);
-      smtp(s);                 /* back only for a 4xx greeting or HELO */
+      session_start(s, fd, ip, mxlist_name(l, i));
+      smtp(s);                 /* back only for a 4xx greeting or HELO, or a TLS failure */
       close(fd);
       continue;
     }
@@ -549,6 +688,12 @@ static noreturn void deliver(const struct config *c, const char *host, const cha
     if (!sb_copyb(&relayhost, rt.host, rt.hostlen) || !sb_cat0(&relayhost)) temp_nomem();
     if (rt.userlen && !qmtponly) s.auth = &rt;
   }
+
+  s.policy = tlspolicy_lookup(c->tlsdest.s, c->tlsdest.len, host, strlen(host));
+  if (s.policy == TLSP_BAD)
+    fail("ZUnable to parse the policy for that host in control/tlsdestinations. (#4.3.5)\n");
+  if (qmtponly && s.policy >= TLSP_ENCRYPT)
+    fail("ZThe route for that host is QMTP, which has no TLS, but control/tlsdestinations requires it. (#4.7.0)\n");
 
   scan_message(&msg);
   if (msgscan_partial(&msg)) perm_partialline();

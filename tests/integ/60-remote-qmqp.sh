@@ -71,9 +71,15 @@ Remote host said: 250" "$out"
   out=$(remote x.sub.example '' a@x.sub.example b@x.sub.example < "$T/m.8bit")
   report ".dom route, two recipients, null sender" "K#K#K127.0.0.1 accepted" "$out"
   check "BODY=8BITMIME for an 8-bit message" grep -q '^X-Mail-Args: <> BODY=8BITMIME' "$(lastdump)"
+  # smtp-sink has no STARTTLS: a password goes in cleartext only with
+  # policy none (62-remote-tls.sh has the TLS side)
+  ctl tlsdestinations auth.example:none
   out=$(remote auth.example s@$D r@auth.example < "$T/m.plain")
   report "route with user and password: AUTH" "K#K127.0.0.1" "$out"
-  check "AUTH=<> on MAIL after authenticating" grep -q '^X-Mail-Args: <s@testhost.example> AUTH=<>' "$(lastdump)"
+  check "AUTH=<sender> on MAIL after authenticating" grep -q '^X-Mail-Args: <s@testhost.example> AUTH=s@testhost.example' "$(lastdump)"
+  out=$(remote auth.example '' r@auth.example < "$T/m.plain")
+  check "AUTH=<> on MAIL for the null sender" grep -q '^X-Mail-Args: <> AUTH=<>' "$(lastdump)"
+  ctl tlsdestinations
   out=$(remote exempt.sub.example s@$D r@exempt.sub.example < "$T/m.plain")
   report "empty relay: MX lookup instead (no such domain here)" "D" "$out"
   out=$(remote other.example s@$D r@other.example < "$T/m.plain")
