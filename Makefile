@@ -66,7 +66,7 @@ $(BOOT): %.inst: % conf-qmail
 install: $(BOOT) qmail.ldif
 
 tests/unit/%: tests/unit/%.c libq.a $(HDRS)
-	$(COMPILE) -I. -Wno-unused-parameter $< -o $@ libq.a -lcmocka $(LIBS)
+	$(COMPILE) -iquote . -Wno-unused-parameter $< -o $@ libq.a -lcmocka $(LIBS)
 
 unit: $(UNITBIN)
 	@sh tests/unit-run $(UNITBIN)

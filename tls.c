@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,10 @@ static SSL_CTX *newctx(const SSL_METHOD *m, const char *ciphers, char *err, size
   ctx = SSL_CTX_new(m);
   if (!ctx) { errtext(err, errlen, "cannot create TLS context"); return NULL; }
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  /* a peer closing without close_notify is an EOF: the protocol above
+   * (the final dot, QUIT) decides whether anything was lost */
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (ciphers && *ciphers && !SSL_CTX_set_cipher_list(ctx, ciphers)) {
     errtext(err, errlen, "bad tlsciphers");
@@ -179,13 +183,22 @@ struct tls *tls_client(int fd, const struct tls_client_opts *o, int timeout, cha
   }
   struct tls *t = tls_new(ctx, fd, fd, err, errlen);
   if (!t) return NULL;
-  if (o->servername && *o->servername) {
-    SSL_set_tlsext_host_name(t->ssl, o->servername);
-    if (o->verify && !SSL_set1_host(t->ssl, o->servername)) {
-      errtext(err, errlen, "cannot set the name to verify");
-      tls_close(t);
-      return NULL;
-    }
+  const char *name = o->servername && *o->servername ? o->servername : NULL;
+  unsigned char ip[16];
+  int isip = name && (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1);
+  if (o->verify && !name) {
+    if (err) snprintf(err, errlen, "verify needs a name to check");
+    tls_close(t);
+    return NULL;
+  }
+  /* RFC 6066: no IP addresses in SNI; an address is checked against
+   * the certificate's IP SANs instead of its DNS names */
+  if (name && !isip) SSL_set_tlsext_host_name(t->ssl, name);
+  if (o->verify && !(isip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name)
+                          : SSL_set1_host(t->ssl, name))) {
+    errtext(err, errlen, "cannot set the name to verify");
+    tls_close(t);
+    return NULL;
   }
   if (handshake(t, 0, timeout, err, errlen) < 0) { tls_close(t); return NULL; }
   return t;
@@ -198,6 +211,7 @@ long tls_read(void *tp, void *buf, size_t n, int timeout)
   if (n > 1 << 30) n = 1 << 30;
   for (;;) {
     size_t got = 0;
+    errno = 0;
     if (SSL_read_ex(t->ssl, buf, n, &got)) return (long)got;
     int e = SSL_get_error(t->ssl, 0);
     if (e == SSL_ERROR_ZERO_RETURN) return 0;
@@ -222,6 +236,7 @@ long tls_write(void *tp, const void *buf, size_t n, int timeout)
   size_t left = n;
   while (left) {
     size_t put = 0;
+    errno = 0;
     if (SSL_write_ex(t->ssl, p, left, &put)) { p += put; left -= put; continue; }
     int e = SSL_get_error(t->ssl, 0);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {

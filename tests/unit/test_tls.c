@@ -6,10 +6,6 @@
  * more), read and write deadlines (silent peer, half a record, half a
  * handshake), verify (wrong name, right name, wrong CA), a client that
  * speaks only TLS 1.1 is refused, close_notify reads as the end. */
-/* The tests are built with -I., where sched.h is qmail's scheduler and
- * hides the system <sched.h> that OpenSSL's <pthread.h> needs: take the
- * system one first (its guard then keeps it). */
-#include "/usr/include/sched.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
