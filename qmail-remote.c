@@ -16,6 +16,7 @@
 #include "sb.h"
 #include "smtpreply.h"
 #include "smtproutes.h"
+#include "smtpcmd.h"
 #include "tcpconn.h"
 #include "tcpto.h"
 #include "tls.h"
@@ -159,7 +160,16 @@ static unsigned reply(struct session *s)
 }
 
 /* The SIZE= value: what the message will be on the wire. */
-static void mailfrom(struct session *s, int size, int eightbit)
+/* RFC 6531: an envelope with UTF-8 needs a server that says SMTPUTF8 */
+static int needutf8(const struct session *s)
+{
+  if (smtp_has8bit(s->sender->s, s->sender->len)) return 1;
+  for (size_t i = 0; i < s->nrcpt; ++i)
+    if (smtp_has8bit(s->rcpts[i].s, s->rcpts[i].len)) return 1;
+  return 0;
+}
+
+static void mailfrom(struct session *s, int size, int eightbit, int utf8)
 {
   wr_puts(&s->net, "MAIL FROM:<");
   wr_put(&s->net, s->sender->s, s->sender->len);
@@ -169,6 +179,7 @@ static void mailfrom(struct session *s, int size, int eightbit)
     if (n) { wr_puts(&s->net, " SIZE="); wr_putu64(&s->net, n); }
   }
   if (eightbit && s->msg->eightbit) wr_puts(&s->net, " BODY=8BITMIME");
+  if (utf8) wr_puts(&s->net, " SMTPUTF8");
   if (s->auth) {
     /* RFC 4954 5.: the sender as xtext; <> for the null sender */
     sb x = SB_INIT;
@@ -393,7 +404,7 @@ static void smtp(struct session *s)
   const struct config *c = s->c;
   const char *p;
   size_t pl;
-  int size = 0, eightbit = 0, flagbother = 0;
+  int size = 0, eightbit = 0, flagbother = 0, utf8 = needutf8(s), smtputf8 = 0;
   unsigned code = reply(s);
 
   if (smtpreply_class(code) == 5) quit(s, "DConnected to ", " but greeting failed");
@@ -412,6 +423,9 @@ static void smtp(struct session *s)
     }
     size = smtpreply_ehlo(s->text.s, s->text.len, "SIZE", &p, &pl);
     eightbit = smtpreply_ehlo(s->text.s, s->text.len, "8BITMIME", &p, &pl);
+    smtputf8 = smtpreply_ehlo(s->text.s, s->text.len, "SMTPUTF8", &p, &pl);
+    if (utf8 && !smtputf8)
+      quit(s, "DConnected to ", " but it does not support SMTPUTF8, which this UTF-8 address needs (#5.6.7)");
     if (s->auth) {
       if (!smtpreply_ehlo(s->text.s, s->text.len, "AUTH", &p, &pl))
         quit(s, "ZConnected to ", " but it offers no SMTP AUTH, which the route needs");
@@ -428,9 +442,10 @@ static void smtp(struct session *s)
     if (code != 250) quit(s, "ZConnected to ", " but my name was rejected");
     if (s->policy >= TLSP_ENCRYPT) { tlspass(s, "it does not speak ESMTP, so no STARTTLS", 0, 1); return; }
     if (s->auth) quit(s, "ZConnected to ", " but it offers no SMTP AUTH, which the route needs");
+    if (utf8) quit(s, "DConnected to ", " but it does not support SMTPUTF8, which this UTF-8 address needs (#5.6.7)");
   }
 
-  mailfrom(s, size, eightbit);
+  mailfrom(s, size, eightbit, utf8);
   code = reply(s);
   if (smtpreply_class(code) == 5) quit(s, "DConnected to ", " but sender was rejected");
   if (smtpreply_class(code) == 4) quit(s, "ZConnected to ", " but sender was rejected");

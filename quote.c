@@ -1,9 +1,11 @@
 #include "quote.h"
 #include <string.h>
 
+/* RFC 5322 atext plus RFC 6531's UTF-8 (any byte >= 0x80): a UTF-8 local
+ * part goes out as written, not quoted */
 static int atext(unsigned char c)
 {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80) return 1;
   return c && strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL;
 }
 

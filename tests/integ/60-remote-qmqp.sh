@@ -206,6 +206,26 @@ report "451 MAIL: deferral" "ZConnected to 127.0.0.1 but sender was rejected.
 Remote host said: 451 try later" "$(remote fake.example s@$D r@fake.example < "$T/m.plain")"
 out=$(printf 'x\n' | remote fake.example 's@x' "$(printf 'bad\rrcpt@fake.example')")
 report "CR in an address: permanent failure, nothing sent" "DSorry, an envelope address contains CR or LF." "$out"
+
+# SMTPUTF8 (RFC 6531): a UTF-8 envelope goes only to a server that says so
+U8=$(printf 'j\303\274rgen@fake.example')
+fake "220 fake.example ESMTP" "250-fake.example|250-SMTPUTF8|250 8BITMIME"
+report "UTF-8 recipient, server with SMTPUTF8: accepted" "K#K127.0.0.1 accepted message." \
+  "$(remote fake.example "s@$D" "$U8" < "$T/m.plain")"
+check "MAIL carries SMTPUTF8" grep -q "^MAIL FROM:<s@testhost.example> SMTPUTF8$CR\$" "$FAKELOG"
+check "the UTF-8 recipient went out byte for byte" grep -q "^RCPT TO:<$U8>$CR\$" "$FAKELOG"
+remote fake.example "s@$D" r@fake.example < "$T/m.plain" > /dev/null
+check "an ASCII envelope does not ask for SMTPUTF8" sh -c 'tail -n 20 "$1" | grep "^MAIL" | tail -n 1 | grep -vq SMTPUTF8' x "$FAKELOG"
+fake "220 fake.example ESMTP" "250-fake.example|250 8BITMIME"
+report "UTF-8 recipient, server without SMTPUTF8: permanent failure (#5.6.7)" \
+  "DConnected to 127.0.0.1 but it does not support SMTPUTF8, which this UTF-8 address needs (#5.6.7)" \
+  "$(remote fake.example "s@$D" "$U8" < "$T/m.plain")"
+check "without SMTPUTF8 nothing was sent" sh -c '! grep -q "^MAIL" "$1"' x "$FAKELOG"
+report "UTF-8 sender, server without SMTPUTF8: permanent failure" "DConnected to 127.0.0.1 but it does not support SMTPUTF8" \
+  "$(remote fake.example "$(printf 'pr\303\251sident@x.example')" r@fake.example < "$T/m.plain")"
+fake "220 fake.example ESMTP" "-"
+report "UTF-8 recipient, HELO-only server: permanent failure" "DConnected to 127.0.0.1 but it does not support SMTPUTF8" \
+  "$(remote fake.example "s@$D" "$U8" < "$T/m.plain")"
 if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
   FAKE6=1 fake "220 six.example ESMTP" "250 six.example"
   ctl smtproutes "six.example:[::1]:$FPORT"

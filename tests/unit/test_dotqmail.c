@@ -234,7 +234,9 @@ static void t_quote(void **st)
   static const struct { const char *in, *out; } cases[] = {
     {"", ""}, {"a@b", "a@b"}, {"a.b@c", "a.b@c"}, {".a@b", "\".a\"@b"}, {"a.@b", "\"a.\"@b"},
     {"a..b@c", "\"a..b\"@c"}, {"a\"b@c", "\"a\\\"b\"@c"}, {"a\\b@c", "\"a\\\\b\"@c"}, {"noat", "noat"},
-    {"@b", "\"\"@b"}, {"a@b@c", "\"a@b\"@c"}, {"a+b=c/d@e", "a+b=c/d@e"}, {"\xe9@x", "\"\xe9\"@x"},
+    {"@b", "\"\"@b"}, {"a@b@c", "\"a@b\"@c"}, {"a+b=c/d@e", "a+b=c/d@e"},
+    /* RFC 6531: UTF-8 is atext, not quoted */
+    {"j\xc3\xbcrgen@x", "j\xc3\xbcrgen@x"}, {"\xc3\xbc.x@y", "\xc3\xbc.x@y"}, {"\xc3\xbc x@y", "\"\xc3\xbc x\"@y"},
   };
   sb b = SB_INIT;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
