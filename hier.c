@@ -108,6 +108,10 @@ const struct hier_entry hier_table[] = {
   /* setuid root only for its quota reader child; the rest runs as the caller */
   BIN("qmail-verify", O, 04711),
   BIN("auth_smtp", O, 0755),
+  /* POP3: qmail-popup starts as root (auth_pop needs it) and splits at
+   * once, qmail-pop3d runs as the mailbox owner; 0711 as in qmail */
+  BIN("qmail-popup", O, 0711),
+  BIN("qmail-pop3d", O, 0711),
 
   DOC("README.md"),
   DOC("INTERNALS"),

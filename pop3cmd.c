@@ -79,6 +79,17 @@ int pop3_authargs(const char *arg, size_t len, const char **resp, size_t *resple
   return P3A_PLAIN_RESP;
 }
 
+int pop3_logsafe(sb *out, const char *s, size_t n, size_t max)
+{
+  out->len = 0;
+  for (size_t i = 0; i < n && i < max; ++i) {
+    unsigned char ch = (unsigned char)s[i];
+    if (!sb_catc(out, ch >= 0x20 && ch < 0x7f ? (char)ch : '?')) return 0;
+  }
+  if (n > max && !sb_cats(out, "...")) return 0;
+  return sb_catb(out, "", 0);
+}
+
 void pop3_wipe(sb *b)
 {
   if (b->s && b->cap) explicit_bzero(b->s, b->cap);

@@ -75,6 +75,11 @@ int pop3_credmake(sb *out, char mode, const char *user, size_t ulen, const char 
  * (facts §1a) with RFC 2449/3206 response codes. */
 const char *pop3_chainerr(int exited, int code);
 
+/* A login or address for a log line: printable ASCII kept, any other
+ * byte as '?', at most max bytes ("..." appended when cut). out is
+ * NUL-terminated; 1 ok, 0 nomem. */
+int pop3_logsafe(sb *out, const char *s, size_t n, size_t max);
+
 /* Wipe and empty a buffer that held a secret. */
 void pop3_wipe(sb *b);
 

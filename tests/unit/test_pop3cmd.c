@@ -278,6 +278,21 @@ static void t_chainerr(void **st)
       if (!strcmp(c[i].text, c[j].text) && c[j].code != 111) fail_msg("codes %d and %d share a text", c[i].code, c[j].code);
 }
 
+static void t_logsafe(void **st)
+{
+  sb o = SB_INIT;
+  (void)st;
+  assert_true(pop3_logsafe(&o, "joe", 3, 64));
+  assert_string_equal(o.s, "joe");
+  assert_true(pop3_logsafe(&o, "a\nb\0c\x7f\xe4", 7, 64));     /* no forged log lines */
+  assert_string_equal(o.s, "a?b?c??");
+  assert_true(pop3_logsafe(&o, "abcdef", 6, 4));
+  assert_string_equal(o.s, "abcd...");
+  assert_true(pop3_logsafe(&o, "", 0, 4));
+  assert_string_equal(o.s, "");
+  sb_free(&o);
+}
+
 /* a session's commands through rd, all at once and one byte per write */
 static void t_stream(void **st)
 {
@@ -312,7 +327,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_cmdline), cmocka_unit_test(t_linelimits), cmocka_unit_test(t_numbers),
     cmocka_unit_test(t_authargs), cmocka_unit_test(t_plain), cmocka_unit_test(t_credrec),
-    cmocka_unit_test(t_chainerr), cmocka_unit_test(t_stream),
+    cmocka_unit_test(t_chainerr), cmocka_unit_test(t_logsafe), cmocka_unit_test(t_stream),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,6 @@
  * garbage, a program that stops reading, 1 MB into a slow reader
  * (bounded buffers, nothing lost or reordered), and tlsrd leaves no
  * plaintext inside OpenSSL where poll() cannot see it. */
-/* -I. puts qmail's sched.h first; OpenSSL's pthread.h needs the system one */
-#include "/usr/include/sched.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
