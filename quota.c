@@ -122,11 +122,13 @@ static int count_dir(const char *dir, struct usage *u, time_t *maxmtime)
   while ((de = readdir(d))) {
     uint64_t sz;
     if (de->d_name[0] == '.') continue;
+    /* only files are messages (d_type is free; DT_UNKNOWN is checked by stat) */
+    if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN && de->d_type != DT_LNK) continue;
     const char *flags = strstr(de->d_name, ":2,");
     if (flags && strchr(flags + 3, 'T')) continue;      /* marked for deletion */
     if (quota_name_size(de->d_name, &sz) < 0) {
       if (!sb_copys(&f, dir) || !sb_catc(&f, '/') || !sb_cats(&f, de->d_name)) { closedir(d); sb_free(&f); return -1; }
-      if (stat(f.s, &st) < 0) continue;                   /* removed meanwhile */
+      if (stat(f.s, &st) < 0 || !S_ISREG(st.st_mode)) continue;   /* removed meanwhile, or not a file */
       sz = (uint64_t)st.st_size;
     }
     if (sz > INT64_MAX || !add_i64(u->size, (int64_t)sz, &u->size) || !add_i64(u->count, 1, &u->count)) {

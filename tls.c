@@ -250,6 +250,12 @@ long tls_write(void *tp, const void *buf, size_t n, int timeout)
   return (long)n;
 }
 
+size_t tls_pending(const struct tls *t)
+{
+  int n = SSL_pending(t->ssl);
+  return n > 0 ? (size_t)n : 0;
+}
+
 const char *tls_version(const struct tls *t) { return SSL_get_version(t->ssl); }
 
 const char *tls_cipher(const struct tls *t)

@@ -43,6 +43,9 @@ long tls_read(void *t, void *buf, size_t n, int timeout);
 /* Writes all n bytes: n, or -1 (errno ETIMEDOUT on the deadline). */
 long tls_write(void *t, const void *buf, size_t n, int timeout);
 
+/* Decrypted bytes OpenSSL holds that poll() on the socket cannot see. */
+size_t tls_pending(const struct tls *t);
+
 /* "TLSv1.3", "TLS_AES_256_GCM_SHA384", secret bits of the cipher */
 const char *tls_version(const struct tls *t);
 const char *tls_cipher(const struct tls *t);
