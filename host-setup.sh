@@ -12,6 +12,9 @@
 #
 # Rerunning is safe: existing control files, the queue, mailboxes, the
 # directory database and its entries are never replaced or removed.
+# Without control/smtpcert it makes a self-signed certificate for
+# control/me (control/cert.pem, key.pem) for STARTTLS, smtps (465) and
+# submission (587); an existing certificate is never replaced.
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -110,6 +113,41 @@ if want:
     s.settimeout(5)
     line = s.makefile("rb").readline().decode("latin-1")
     sys.exit(0 if line.startswith(want) else 1)
+PY
+}
+
+# smtp_probe tls|starttls HOST PORT: "tls": a TLS handshake, then a 220
+# greeting (smtps); "starttls": a 220 greeting, then EHLO offers STARTTLS.
+smtp_probe() {
+  python3 - "$@" <<'PY' 2>/dev/null
+import socket, ssl, sys
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.create_connection((host, port), 3)
+s.settimeout(10)
+if mode == "tls":
+    ctx = ssl.create_default_context()
+    # this proves TLS is spoken; the certificate may well be self-signed
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
+f = s.makefile("rwb")
+def reply():
+    lines = []
+    while True:
+        l = f.readline().decode("latin-1")
+        if not l:
+            sys.exit(1)
+        lines.append(l)
+        if l[3:4] != "-":
+            return lines
+if not reply()[0].startswith("220"):
+    sys.exit(1)
+if mode == "starttls":
+    f.write(b"EHLO localhost\r\n"); f.flush()
+    r = reply()
+    if not r[-1].startswith("250") or not any(l[4:].strip().upper() == "STARTTLS" for l in r):
+        sys.exit(1)
+f.write(b"QUIT\r\n"); f.flush()
 PY
 }
 
@@ -245,6 +283,65 @@ else
   put rcpthosts "$HOST" "$DOMAIN"
 fi
 put defaultdelivery ./Maildir/
+
+# ----------------------------------------------------- 3b. certificate
+# qmail-smtpd (STARTTLS on 25 and 587, smtps on 465) reads the key as
+# qmaild with its one group nofiles (tcpserver -U), so the key is
+# qmaild's, mode 0600; the certificate is public.
+step "TLS certificate (control/smtpcert, control/smtpkey)"
+DUSER=$(sed -n 2p conf-users)
+id "$DUSER" > /dev/null 2>&1 || die "the qmail daemon user $DUSER (conf-users) does not exist"
+# qmaild_reads FILE: qmail-smtpd will be able to read FILE
+qmaild_reads() { setuidgid "$DUSER" test -r "$1"; }
+if [ -s "$CTL/smtpcert" ]; then
+  CERT=$(head -n 1 "$CTL/smtpcert")
+  KEY=$CERT
+  [ -s "$CTL/smtpkey" ] && KEY=$(head -n 1 "$CTL/smtpkey")
+  say "kept control/smtpcert: $CERT"
+  [ "$KEY" = "$CERT" ] || say "kept control/smtpkey: $KEY"
+  qmaild_reads "$CERT" || die "$DUSER cannot read $CERT (control/smtpcert); qmail-smtpd needs it"
+  qmaild_reads "$KEY" || die "$DUSER cannot read the key $KEY; make it $DUSER's, mode 0600"
+elif [ -e "$CTL/cert.pem" ] || [ -e "$CTL/key.pem" ] || [ -e "$CTL/smtpkey" ]; then
+  # never replace a certificate or key, not even one control/smtpcert forgot
+  die "control/smtpcert is missing but $CTL/cert.pem, $CTL/key.pem or control/smtpkey exists: write the certificate's path into control/smtpcert (and the key's into control/smtpkey), or remove them, and rerun"
+else
+  CERT=$CTL/cert.pem KEY=$CTL/key.pem
+  _cnf=$(mktemp) || die "mktemp failed"
+  # a leaf certificate for this host: its name in subjectAltName (what
+  # clients check), not a CA
+  cat > "$_cnf" <<EOF
+[req]
+distinguished_name = dn
+[dn]
+[leaf]
+subjectAltName = DNS:$HOST
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+EOF
+  # EC P-256: every current client, and a cheap handshake for a server
+  # that starts per connection. 10 years: a self-signed certificate a
+  # client was told to trust should not expire under it unannounced.
+  rm -f "$CERT.tmp$$" "$KEY.tmp$$"
+  if ! (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+          -days 3650 -subj "/CN=$HOST" -config "$_cnf" -extensions leaf \
+          -keyout "$KEY.tmp$$" -out "$CERT.tmp$$" >> "$LOG" 2>&1); then
+    rm -f "$_cnf" "$CERT.tmp$$" "$KEY.tmp$$"
+    die "openssl could not make a certificate, see $LOG"
+  fi
+  rm -f "$_cnf"
+  chown "$DUSER" "$KEY.tmp$$" && chmod 600 "$KEY.tmp$$" && chmod 644 "$CERT.tmp$$" &&
+    mv "$KEY.tmp$$" "$KEY" && mv "$CERT.tmp$$" "$CERT" || die "cannot install $CERT and $KEY"
+  # smtpcert last: while it is missing, a rerun knows nothing was set up
+  put smtpkey "$KEY"
+  put smtpcert "$CERT"
+  say "self-signed certificate made for $HOST: $CERT (key $KEY, $DUSER's, mode 0600),"
+  say "  valid until $(openssl x509 -noout -enddate -in "$CERT" | sed 's/^notAfter=//');"
+  say "  mail programs will warn that nobody vouches for it. Replace it with a real one:"
+  say "  write the paths of your certificate chain and its key into $CTL/smtpcert"
+  say "  and $CTL/smtpkey (the key owned by $DUSER, mode 0600); new sessions use it at once"
+fi
 
 # ------------------------------------------------------------ 4. directory
 EMBEDDED=1
@@ -398,6 +495,27 @@ wait_for 60 "qmail-send and qmail-lspawn" _qsend_up || die "qmail-send is not ru
 say "qmail (qmail-send) runs"
 
 _smtp_up() { answers 127.0.0.1 25 220; }
+# SMTP AUTH on port 25 too: users may submit there after STARTTLS (the
+# default SMTPAUTH mode offers it only inside TLS and to loopback clients)
+SMTPAUTHF=$QMAIL/boot/qmail-smtpd/env/SMTPAUTH
+# port25auth: what boot/qmail-smtpd/env/SMTPAUTH means (envdir: an empty
+# file unsets the variable)
+port25auth() {
+  if [ ! -s "$SMTPAUTHF" ]; then echo "off (env/SMTPAUTH is empty)"
+  elif [ "$(head -n 1 "$SMTPAUTHF" | tr a-z A-Z)" = TLSREQUIRED ]; then echo "inside TLS only"
+  else echo "inside TLS and from loopback clients"; fi
+}
+if [ -e "$SMTPAUTHF" ]; then
+  say "kept $SMTPAUTHF: SMTP AUTH on port 25 $(port25auth)"
+else
+  echo 1 > "$SMTPAUTHF.tmp$$" && chmod 644 "$SMTPAUTHF.tmp$$" && mv "$SMTPAUTHF.tmp$$" "$SMTPAUTHF" ||
+    die "cannot write $SMTPAUTHF"
+  say "wrote $SMTPAUTHF: port 25 offers SMTP AUTH inside TLS (and to loopback clients); make it empty to switch that off"
+  if _up qmail-smtpd 2>/dev/null; then
+    svc -t "$SVDIR/qmail-smtpd"
+    say "restarted qmail-smtpd to read it"
+  fi
+fi
 _up qmail-smtpd 2>/dev/null || free_port 25 qmail-smtpd
 link qmail-smtpd
 supervised qmail-smtpd
@@ -411,10 +529,27 @@ supervised qmail-qmqpd
 wait_for 60 "port 628" _qmqp_up || die "nothing listens on port 628; see $QMAIL/log/qmail-qmqpd/current"
 say "qmail-qmqpd listens on port 628 (control/qmail-qmqpd.rules: cluster hosts only)"
 
+_smtps_up() { smtp_probe tls 127.0.0.1 465; }
+_up qmail-smtpsd 2>/dev/null || free_port 465 qmail-smtpsd
+link qmail-smtpsd
+supervised qmail-smtpsd
+wait_for 60 "a TLS handshake and a greeting on port 465" _smtps_up ||
+  die "nothing answers TLS and then 220 on port 465; see $QMAIL/log/qmail-smtpsd/current"
+say "qmail-smtpsd answers on port 465 (TLS first, then 220; mail only after AUTH)"
+
+_subm_up() { smtp_probe starttls 127.0.0.1 587; }
+_up qmail-submission 2>/dev/null || free_port 587 qmail-submission
+link qmail-submission
+supervised qmail-submission
+wait_for 60 "a greeting and STARTTLS on port 587" _subm_up ||
+  die "port 587 does not answer 220 and offer STARTTLS; see $QMAIL/log/qmail-submission/current"
+say "qmail-submission answers on port 587 (STARTTLS offered; mail only after STARTTLS and AUTH)"
+
 # ------------------------------------------------------------ 8. proof
 step "proof: a message over SMTP to $RCPT"
 STAMP=host-setup-$(date +%Y%m%d%H%M%S)-$$
-_delivered() { grep -l -s -F "$STAMP" "$MAILBOX"/new/* "$MAILBOX"/cur/* 2>/dev/null | head -n 1 | grep -q .; }
+# _delivered STAMP: a message carrying STAMP is in the mailbox
+_delivered() { grep -l -s -F "$1" "$MAILBOX"/new/* "$MAILBOX"/cur/* 2>/dev/null | head -n 1 | grep -q .; }
 if ! swaks --server 127.0.0.1 --port 25 --helo localhost --from "root@$HOST" --to "$RCPT" \
      --header "Subject: qmail-ldap works ($STAMP)" \
      --body "Sent by host-setup.sh over SMTP to prove that this host works." > "$LOG.swaks" 2>&1; then
@@ -423,7 +558,7 @@ if ! swaks --server 127.0.0.1 --port 25 --helo localhost --from "root@$HOST" --t
 fi
 grep -E '^ *<- +(220|250 ok)' "$LOG.swaks" | sed 's/^ */  /'
 rm -f "$LOG.swaks"
-if wait_for 60 "the message in $MAILBOX" _delivered; then
+if wait_for 60 "the message in $MAILBOX" _delivered "$STAMP"; then
   f=$(grep -l -s -F "$STAMP" "$MAILBOX"/new/* "$MAILBOX"/cur/* | head -n 1)
   say "delivered to $f:"
   sed -n '1,/^$/p' "$f" | grep -E '^(Delivered-To|Return-Path|Received|Subject|To|From):' | sed 's/^/  /'
@@ -433,12 +568,49 @@ else
   [ $EMBEDDED = 1 ] && die "the message did not arrive in $MAILBOX"
   say "warning: with your directory the message may have gone elsewhere; see the log above"
 fi
+
+step "proof: a message submitted on port 587 (STARTTLS, AUTH PLAIN as elvis)"
+if [ $EMBEDDED != 1 ]; then
+  say "skipped: your directory has no example user whose password host-setup knows; try one of yours:"
+  say "  swaks --server $HOST --port 587 -tls --auth PLAIN --auth-user UID --to ADDRESS"
+elif [ ! -x "$QMAIL/bin/auth_smtp" ]; then
+  say "skipped: $QMAIL/bin/auth_smtp is not installed, so no SMTP AUTH can succeed yet"
+elif [ -z "$ELVISPW" ]; then
+  say "skipped: no password for elvis in $ADMINFILE"
+else
+  STAMP2=$STAMP-587
+  # the password goes through a 0600 file, never the command line, and
+  # --auth-hide-password keeps it out of the transcript
+  _swrc=$(mktemp) || die "mktemp failed"
+  printf 'auth-user elvis\nauth-password %s\n' "$ELVISPW" > "$_swrc"
+  if ! swaks --config "$_swrc" --server 127.0.0.1 --port 587 -tls --auth PLAIN --auth-hide-password \
+       --helo localhost --from "elvis@$DOMAIN" --to "elvis@$DOMAIN" \
+       --header "Subject: qmail-ldap submission works ($STAMP2)" \
+       --body "Sent by host-setup.sh on port 587 after STARTTLS and AUTH PLAIN." > "$LOG.swaks" 2>&1; then
+    rm -f "$_swrc"
+    cat "$LOG.swaks" >&2
+    die "the submission on port 587 failed"
+  fi
+  rm -f "$_swrc"
+  grep -E '^ *<[-~] +(220|235|250 ok)' "$LOG.swaks" | sed 's/^ */  /'
+  rm -f "$LOG.swaks"
+  if wait_for 60 "the submitted message in $MAILBOX" _delivered "$STAMP2"; then
+    f=$(grep -l -s -F "$STAMP2" "$MAILBOX"/new/* "$MAILBOX"/cur/* | head -n 1)
+    say "submitted and delivered to $f:"
+    # the Received field qmail-smtpd wrote (ESMTPSA: TLS and AUTH), folded lines too
+    sed -n '1,/^$/p' "$f" | awk '/^[^ \t]/ { p = /^Subject:/ || (/^Received: from/ && !r++) } p' | sed 's/^/  /'
+  else
+    tail -n 15 "$QMAIL/log/qmail/current" | tai64nlocal >&2
+    die "the submitted message did not arrive in $MAILBOX"
+  fi
+fi
+
 step "qmail-ldaplookup -m $RCPT"
 "$QMAIL/bin/qmail-ldaplookup" -m "$RCPT" 2>&1 | sed 's/^/  /'
 
 # ------------------------------------------------------------ 9. summary
 step "what runs where"
-SVCS="qmail qmail-smtpd qmail-qmqpd"
+SVCS="qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
 [ $EMBEDDED = 1 ] && SVCS="qmail-slapd $SVCS"
 for s in $SVCS; do svstat "$SVDIR/$s" "$SVDIR/$s/log"; done | sed 's/^/  /'
 cat <<EOF
@@ -446,10 +618,19 @@ cat <<EOF
   qmail        qmail-start ./Maildir/ (qmail-send, qmail-todo, qmail-lspawn, qmail-rspawn, qmail-clean)
   qmail-smtpd  tcpserver on port 25, rules $CTL/qmail-smtpd.rules (127.0.0.1 may relay)
   qmail-qmqpd  tcpserver on port 628, rules $CTL/qmail-qmqpd.rules (denies everybody)
+  qmail-smtpsd tcpserver on port 465 (smtps: TLS first), rules $CTL/qmail-smtpsd.rules;
+               mail only after AUTH, which lets the client relay
+  qmail-submission  tcpserver on port 587, rules $CTL/qmail-submission.rules;
+               mail only after STARTTLS and AUTH, which lets the client relay
+EOF
+[ $EMBEDDED = 1 ] && echo "  qmail-slapd  slapd on 127.0.0.1:389 and $LDAPDIR/ldapi, database $LDAPDIR"
+cat <<EOF
+TLS (STARTTLS on 25 and 587, smtps on 465): certificate $CERT,
+  key $KEY (control/smtpcert, control/smtpkey).
+  SMTP AUTH on 465 and 587: inside TLS; on 25: $(port25auth)
 EOF
 if [ $EMBEDDED = 1 ]; then
   cat <<EOF
-  qmail-slapd  slapd on 127.0.0.1:389 and $LDAPDIR/ldapi, database $LDAPDIR
 Logs: $QMAIL/log/<service>/current (tai64nlocal < ... makes the times readable).
 Run scripts: $QMAIL/boot/<service>/run, settings in $QMAIL/boot/<service>/env/.
 
@@ -466,7 +647,8 @@ else
 fi
 cat <<EOF
 
-Stop a service:  svc -d $SVDIR/qmail-smtpd        (start again: svc -u)
+Stop a service:  svc -d $SVDIR/qmail-smtpd        (start again: svc -u;
+                 likewise qmail-smtpsd, qmail-submission, qmail-qmqpd, qmail)
 Stop everything and remove it from svscan:
   cd $SVDIR && rm $SVCS && svc -dx $(for s in $SVCS; do printf '%s ' "$QMAIL/boot/$s" "$QMAIL/boot/$s/log"; done)
 EOF

@@ -7,11 +7,16 @@
 # (host-setup's "is svscan running" sees only the namespace; when its init
 # exits, the kernel stops everything that was started in it).
 #  1. a fresh run: exit 0, the proof message in elvis's Maildir, the
-#     qmail-ldaplookup output, ldap.admin mode 0600, every service up;
+#     qmail-ldaplookup output, ldap.admin mode 0600, every service up; a
+#     self-signed certificate for the host (key qmaild's, 0600) that smtps
+#     (465, TLS first) and submission (587, STARTTLS) present; the
+#     submission proof (STARTTLS + AUTH PLAIN as elvis) delivered, or
+#     skipped with a message while bin/auth_smtp is not installed;
 #  2. a second run while everything runs: exit 0, queue, mailbox, control
-#     files, ldap.admin and the directory entries kept;
+#     files, certificate, ldap.admin and the directory entries kept;
 #  3. a fresh run where control/ldapserver names another directory (a test
-#     slapd): no embedded directory, no qmail-slapd service;
+#     slapd): no embedded directory, no qmail-slapd service, no
+#     submission proof (no known password);
 #  4. the real /etc/service and /var/qmail are untouched and nothing is left
 #     running.
 # Builds its own tree, so it runs in the plain pass only.
@@ -36,12 +41,14 @@ if ! unshare -m -n -p -f --kill-child --mount-proc true 2>/dev/null; then
 fi
 
 HOSTNAME_=mail.example.com
-SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd"
+SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
 
-# The host state that must not change: /etc/service, /var/qmail's control
-# files and programs, and the host's svscan processes.
+# The host state that must not change: the entries of /etc/service (name,
+# type, inode, mode, link target; not "." or "..", whose times change with
+# any package installed meanwhile), /var/qmail's control files and
+# programs, and the host's svscan processes.
 hoststate() {
-  ls -la --time-style=full-iso /etc/service 2>&1
+  find /etc/service -mindepth 1 -maxdepth 1 -printf '%p %y %i %m %l\n' 2>&1 | sort
   for d in /var/qmail/control /var/qmail/bin /var/qmail/boot; do
     [ -d "$d" ] && find "$d" -maxdepth 2 -printf '%p %i %m %s %T@ %l\n' 2>&1 | sort
   done
@@ -101,7 +108,6 @@ f=$(sed -n "s|^host-setup: delivered to \($M/new/[^:]*\):\$|\1|p" "$T/run1.out")
 check "host-setup: reports the proof message in elvis's Maildir/new" test -n "$f"
 check "host-setup: the proof message is there, sent over SMTP" \
   grep -q -E '^Subject: qmail-ldap works \(host-setup-' "${f:-/nonexistent}"
-check "host-setup: elvis has exactly one message" test "$(maildir_count "$M")" = 1
 check "host-setup: shows the SMTP transaction (250 ok)" grep -q -E '^  <- +250 ok' "$T/run1.out"
 check "host-setup: shows qmail-ldaplookup -m elvis@example.com" \
   grep -q -F "=== qmail-ldaplookup -m elvis@example.com" "$T/run1.out"
@@ -118,9 +124,79 @@ done
 check "host-setup: every service and its logger is up (svstat)" allup
 [ -n "$(ls "$T/service")" ] || notok "host-setup: the links are in the bind-mounted $T/service"
 
+# ---- the certificate and the TLS services
+C=$Q/control
+check "host-setup: says it made a self-signed certificate for $HOSTNAME_ and how to replace it" \
+  sh -c 'grep -q "^host-setup: self-signed certificate made for $2: $3/cert.pem" "$1" &&
+         grep -q "Replace it with a real one" "$1"' - "$T/run1.out" "$HOSTNAME_" "$C"
+check "host-setup: control/smtpcert names control/cert.pem" test "$(cat "$C/smtpcert" 2>/dev/null)" = "$C/cert.pem"
+check "host-setup: control/smtpkey names control/key.pem" test "$(cat "$C/smtpkey" 2>/dev/null)" = "$C/key.pem"
+check "host-setup: the key is qmaild's, mode 600" test "$(stat -c '%U %a' "$C/key.pem" 2>/dev/null)" = "qmaild 600"
+check "host-setup: the certificate is mode 644" test "$(stat -c %a "$C/cert.pem" 2>/dev/null)" = 644
+check "host-setup: the certificate names $HOSTNAME_ in subjectAltName" \
+  sh -c 'openssl x509 -noout -ext subjectAltName -in "$1" | grep -q "DNS:$2\$"' - "$C/cert.pem" "$HOSTNAME_"
+check "host-setup: the key belongs to the certificate" \
+  sh -c '[ "$(openssl x509 -noout -pubkey -in "$1" | md5sum)" = "$(openssl pkey -pubout -in "$2" | md5sum)" ]' - \
+  "$C/cert.pem" "$C/key.pem"
+check "host-setup: boot/qmail-smtpd/env/SMTPAUTH written (AUTH on port 25 too)" \
+  test "$(cat "$Q/boot/qmail-smtpd/env/SMTPAUTH" 2>/dev/null)" = 1
+# tlschk PORT MODE: the certificate presented verifies against control/cert.pem
+# for the host name; smtps: TLS first, then 220; starttls: 220, EHLO offers
+# STARTTLS, MAIL before it gets 530, then TLS and EHLO offers AUTH
+tlschk() {
+  python3 - "$1" "$2" "$C/cert.pem" "$HOSTNAME_" <<'PY'
+import socket, ssl, sys
+port, mode, ca, host = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+s = socket.create_connection(("127.0.0.1", port), 10)
+s.settimeout(20)
+if mode == "smtps":
+    s = ctx.wrap_socket(s, server_hostname=host)
+    sys.exit(0 if s.makefile("rb").readline().startswith(b"220 " + host.encode()) else 1)
+f = s.makefile("rwb")
+def reply():
+    r = []
+    while True:
+        l = f.readline()
+        if not l: sys.exit(1)
+        r.append(l)
+        if l[3:4] != b"-": return r
+def cmd(c):
+    f.write(c + b"\r\n"); f.flush(); return reply()
+if not reply()[0].startswith(b"220"): sys.exit(1)
+if b"250-STARTTLS\r\n" not in cmd(b"EHLO client.example"): sys.exit(1)
+if not cmd(b"MAIL FROM:<x@client.example>")[0].startswith(b"530"): sys.exit(1)
+if not cmd(b"STARTTLS")[0].startswith(b"220"): sys.exit(1)
+t = ctx.wrap_socket(s, server_hostname=host)
+f = t.makefile("rwb")
+sys.exit(0 if any(l.startswith(b"250-AUTH ") for l in cmd(b"EHLO client.example")) else 1)
+PY
+}
+check "host-setup: port 465 speaks TLS first with the certificate, then greets" tlschk 465 smtps
+check "host-setup: port 587 wants STARTTLS (530 before it), then offers AUTH, with the certificate" tlschk 587 starttls
+AUTHOK=0
+[ -x "$Q/bin/auth_smtp" ] && AUTHOK=1
+if [ $AUTHOK = 1 ]; then
+  g=$(sed -n "s|^host-setup: submitted and delivered to \($M/new/[^:]*\):\$|\1|p" "$T/run1.out")
+  check "host-setup: the message submitted on 587 as elvis is in elvis's Maildir/new" test -n "$g"
+  check "host-setup: it came with STARTTLS and AUTH (ESMTPSA, elvis@)" \
+    sh -c 'grep -q "(elvis@\[127\.0\.0\.1\])\$" "$1" && grep -q " with ESMTPSA (TLSv1" "$1"' - "${g:-/nonexistent}"
+  check "host-setup: the submission transcript shows 235 after TLS" grep -q -E '^  <~ +235 ' "$T/run1.out"
+  check "host-setup: the submission transcript shows no password" \
+    sh -c '! sed -n "/^=== proof: a message submitted/,/^=== /p" "$2" | grep -q -F "$(sed -n "s/^examplepassword: //p" "$1")"' - \
+    "$Q/control/ldap.admin" "$T/run1.out"
+  NMSG=2
+else
+  check "host-setup: says the submission proof is skipped without bin/auth_smtp" \
+    grep -q "^host-setup: skipped: $Q/bin/auth_smtp is not installed" "$T/run1.out"
+  NMSG=1
+fi
+check "host-setup: elvis has $NMSG messages" test "$(maildir_count "$M")" = "$NMSG"
+
 # ---- second run while everything runs
 sum1=$(md5sum < "$Q/control/ldap.admin")
-ctl1=$(cd "$Q/control" && for c in me defaultdomain locals rcpthosts ldapserver ldapbasedn ldapuid ldapgid; do md5sum "$c"; done)
+CTLS="me defaultdomain locals rcpthosts ldapserver ldapbasedn ldapuid ldapgid smtpcert smtpkey cert.pem key.pem"
+ctl1=$(cd "$Q/control" && for c in $CTLS; do md5sum "$c"; done)
 qino=$(stat -c %i "$Q/queue/mess")
 DEBIAN_FRONTEND=noninteractive sh host-setup.sh "$HOSTNAME_" < /dev/null > "$T/run2.out" 2>&1
 rc=$?
@@ -129,16 +205,19 @@ check "host-setup: second run exits 0" test "$rc" = 0
 check "host-setup: second run: ldap.admin unchanged" test "$(md5sum < "$Q/control/ldap.admin")" = "$sum1"
 check "host-setup: second run: ldap.admin still mode 600" test "$(stat -c %a "$Q/control/ldap.admin")" = 600
 check "host-setup: second run: control files unchanged" \
-  test "$(cd "$Q/control" && for c in me defaultdomain locals rcpthosts ldapserver ldapbasedn ldapuid ldapgid; do md5sum "$c"; done)" = "$ctl1"
+  test "$(cd "$Q/control" && for c in $CTLS; do md5sum "$c"; done)" = "$ctl1"
+check "host-setup: second run: says it kept the certificate" grep -q "^host-setup: kept control/smtpcert: $C/cert.pem" "$T/run2.out"
+check "host-setup: second run: makes no certificate" sh -c '! grep -q "self-signed certificate made" "$1"' - "$T/run2.out"
+check "host-setup: second run: the key is still qmaild's, mode 600" test "$(stat -c '%U %a' "$C/key.pem")" = "qmaild 600"
 check "host-setup: second run: says it kept the credentials, directory and entries" \
   sh -c 'grep -q "^host-setup: kept $2/control/ldap.admin" "$1" && grep -q "^host-setup: kept the directory" "$1" &&
          grep -q "^host-setup: kept entry uid=elvis," "$1"' - "$T/run2.out" "$Q"
 check "host-setup: second run: restarts qmail to run the new programs" grep -q "^host-setup: restarted qmail" "$T/run2.out"
 check "host-setup: second run: the queue is the same directory" test "$(stat -c %i "$Q/queue/mess")" = "$qino"
 check "host-setup: second run: the first message is kept" test -f "$f"
-check "host-setup: second run: elvis has two messages" test "$(maildir_count "$M")" = 2
+check "host-setup: second run: elvis has $((NMSG * 2)) messages" test "$(maildir_count "$M")" = $((NMSG * 2))
 check "host-setup: second run: no service linked twice or anew" \
-  test "$(ls "$T/service" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-slapd qmail-smtpd "
+  test "$(ls "$T/service" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-slapd qmail-smtpd qmail-smtpsd qmail-submission "
 check "host-setup: second run: every service up" allup
 
 # ---- stop everything (the kernel kills the rest when this shell exits)
@@ -160,6 +239,7 @@ set -u
 . "$LIB"
 . "$T/src2/tests/slapd.sh"
 Q=$T/q2/qmail
+SVCS2="qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
 ip link set lo up || { notok "host-setup/own directory: loopback up"; exit 1; }
 mount --bind "$T/service2" /etc/service || { notok "host-setup/own directory: private /etc/service"; exit 1; }
 # on a systemd host host-setup would hand svscan to systemd, outside the
@@ -180,8 +260,13 @@ check "host-setup/own directory: no embedded directory $Q/ldap" test ! -e "$Q/ld
 check "host-setup/own directory: no ldap.admin" test ! -e "$Q/control/ldap.admin"
 check "host-setup/own directory: control/ldapserver kept" test "$(cat "$Q/control/ldapserver")" = 127.0.0.1
 check "host-setup/own directory: control/ldapbasedn kept" test "$(cat "$Q/control/ldapbasedn")" = "$SLAPD_SUFFIX"
-check "host-setup/own directory: services qmail, qmail-smtpd, qmail-qmqpd; no qmail-slapd" \
-  test "$(ls "$T/service2" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-smtpd "
+check "host-setup/own directory: services qmail, qmail-smtpd, qmail-qmqpd, qmail-smtpsd, qmail-submission; no qmail-slapd" \
+  test "$(ls "$T/service2" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-smtpd qmail-smtpsd qmail-submission "
+check "host-setup/own directory: a self-signed certificate, key qmaild's, mode 600" \
+  sh -c 'grep -q "^host-setup: self-signed certificate made for $2:" "$1" &&
+         [ "$(stat -c "%U %a" "$3/control/key.pem")" = "qmaild 600" ]' - "$T/run3.out" "$HOSTNAME_" "$Q"
+check "host-setup/own directory: the submission proof is skipped (no known password)" \
+  grep -q "^host-setup: skipped: your directory has no example user" "$T/run3.out"
 check "host-setup/own directory: the proof message to postmaster@$HOSTNAME_ was accepted" \
   grep -q -E '^  <- +250 ok' "$T/run3.out"
 check "host-setup/own directory: the proof message reached postmaster's $Q/alias/Maildir" \
@@ -190,12 +275,12 @@ check "host-setup/own directory: qmail-ldaplookup searched the test directory" \
   sh -c 'sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "under dn: $2" &&
          sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "No entries found"' - "$T/run3.out" "$SLAPD_SUFFIX"
 ups=0
-for s in qmail qmail-smtpd qmail-qmqpd; do svstat "/etc/service/$s" | grep -q ': up ' && ups=$((ups + 1)); done
-check "host-setup/own directory: the three services are up" test "$ups" = 3
+for s in $SVCS2; do svstat "/etc/service/$s" | grep -q ': up ' && ups=$((ups + 1)); done
+check "host-setup/own directory: the five services are up" test "$ups" = 5
 for p in /proc/[0-9]*; do
   case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in *svscanboot*|svscan*) kill "${p#/proc/}" 2>/dev/null ;; esac
 done
-for s in qmail qmail-smtpd qmail-qmqpd; do svc -dx "/etc/service/$s" "/etc/service/$s/log" 2>/dev/null; done
+for s in $SVCS2; do svc -dx "/etc/service/$s" "/etc/service/$s/log" 2>/dev/null; done
 slapd_stop "$T/ext"
 done_testing
 EOF
@@ -218,7 +303,7 @@ if cp -pR "$T/src" "$T/src2" && rm -f "$T/src2/host-setup.log" &&
   unshare -m -n -p -f --kill-child --mount-proc sh "$T/ns2.sh" < /dev/null > "$T/ns2.out" 2>&1
   rc=$?
   cat "$T/ns2.out"
-  grep -q '^ok - host-setup/own directory: the three services are up' "$T/ns2.out" ||
+  grep -q '^ok - host-setup/own directory: the five services are up' "$T/ns2.out" ||
     notok "host-setup/own directory: the namespace session finished" "exit $rc; see $T/run3.out"
 else
   notok "host-setup/own directory: copy of the tree"
