@@ -108,10 +108,17 @@ const struct hier_entry hier_table[] = {
   /* setuid root only for its quota reader child; the rest runs as the caller */
   BIN("qmail-verify", O, 04711),
   BIN("auth_smtp", O, 0755),
+  /* the POP3 and IMAP logins: root's, they switch to the user */
+  BIN("auth_pop", O, 0700),
+  BIN("auth_imap", O, 0700),
+  BIN("digest", O, 0755),
   /* POP3: qmail-popup starts as root (auth_pop needs it) and splits at
    * once, qmail-pop3d runs as the mailbox owner; 0711 as in qmail */
   BIN("qmail-popup", O, 0711),
   BIN("qmail-pop3d", O, 0711),
+  /* IMAP: qmail-imaplogin starts as root (auth_imap needs it) and splits
+   * at once; 0711 like qmail-popup */
+  BIN("qmail-imaplogin", O, 0711),
 
   DOC("README.md"),
   DOC("INTERNALS"),
@@ -144,10 +151,24 @@ const struct hier_entry hier_table[] = {
   KEEP("boot/qmail-submission/env/TLSREQUIRED", "boot/qmail-submission/env/TLSREQUIRED"),
   KEEP("boot/qmail-submission/env/SMTPAUTH", "boot/qmail-submission/env/SMTPAUTH"),
   KEEP("boot/qmail-submission/env/AUTHREQUIRED", "boot/qmail-submission/env/AUTHREQUIRED"),
+  SVC("qmail-pop3d"),
+  KEEP("boot/qmail-pop3d/env/CONCURRENCY", "boot/qmail-pop3d/env/CONCURRENCY"),
+  SVC("qmail-pop3sd"),
+  KEEP("boot/qmail-pop3sd/env/CONCURRENCY", "boot/qmail-pop3sd/env/CONCURRENCY"),
+  KEEP("boot/qmail-pop3sd/env/POP3S", "boot/qmail-pop3sd/env/POP3S"),
+  SVC("qmail-imapd"),
+  KEEP("boot/qmail-imapd/env/CONCURRENCY", "boot/qmail-imapd/env/CONCURRENCY"),
+  SVC("qmail-imapsd"),
+  KEEP("boot/qmail-imapsd/env/CONCURRENCY", "boot/qmail-imapsd/env/CONCURRENCY"),
+  KEEP("boot/qmail-imapsd/env/IMAPS", "boot/qmail-imapsd/env/IMAPS"),
   KEEP("control/qmail-smtpd.rules", "boot/qmail-smtpd.rules"),
   KEEP("control/qmail-qmqpd.rules", "boot/qmail-qmqpd.rules"),
   KEEP("control/qmail-smtpsd.rules", "boot/qmail-smtpsd.rules"),
   KEEP("control/qmail-submission.rules", "boot/qmail-submission.rules"),
+  KEEP("control/qmail-pop3d.rules", "boot/qmail-pop3d.rules"),
+  KEEP("control/qmail-imapd.rules", "boot/qmail-imapd.rules"),
+  /* Dovecot's configuration as the IMAP engine behind auth_imap */
+  KEEP("control/dovecot-imap.conf", "boot/dovecot-imap.conf"),
   {H_FILE, "control/Makefile", "boot/control.Makefile.inst", O, GQ, 0644, 0, 0},
 };
 const unsigned hier_count = sizeof hier_table / sizeof hier_table[0];
