@@ -24,7 +24,7 @@ const char *pw_result_text(int r)
 /* A digest by name: the default library context first, then (MD4) a
  * private context with the legacy provider, loaded once. A private
  * context keeps the process-wide provider set (TLS) as it was. */
-static EVP_MD *md_fetch(const char *alg)
+EVP_MD *pw_md_fetch(const char *alg)
 {
   static OSSL_LIB_CTX *legacy;
   static int tried;
@@ -79,7 +79,7 @@ static int hashed(const struct scheme *s, const char *val, size_t vn, const char
   unsigned glen = 0;
   sb raw = SB_INIT;
   int r;
-  EVP_MD *md = md_fetch(s->alg);
+  EVP_MD *md = pw_md_fetch(s->alg);
   if (!md) return PW_UNSUPPORTED;
   size_t dl = (size_t)EVP_MD_get_size(md);
   /* strict base64 (base64.c), as written by slappasswd and digest */
@@ -114,7 +114,7 @@ static int nsmta(const char *val, size_t vn, const char *clear, size_t cl)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return PW_NOMATCH;
     want[i] = c;
   }
-  EVP_MD *md = md_fetch("MD5");
+  EVP_MD *md = pw_md_fetch("MD5");
   if (!md) return PW_UNSUPPORTED;
   static const unsigned char y = 0x59, f7 = 0xF7;
   struct piece pc[5] = {{val + 32, 32}, {&y, 1}, {clear, cl}, {&f7, 1}, {val + 32, 32}};
@@ -154,7 +154,7 @@ static int cleareq(const char *val, size_t vn, const char *clear, size_t cl)
   unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
   unsigned al = 0, bl = 0;
   int r;
-  EVP_MD *md = md_fetch("SHA256");
+  EVP_MD *md = pw_md_fetch("SHA256");
   if (!md) return PW_ERROR;
   struct piece pa = {val, vn}, pb = {clear, cl};
   if (digest(md, &pa, 1, a, &al) < 0 || digest(md, &pb, 1, b, &bl) < 0 || al != bl) r = PW_ERROR;

@@ -37,5 +37,10 @@ int pw_check(const char *stored, size_t slen, const char *clear, int allow_clear
 const char *pw_result_text(int r);
 /* overwrite a password in memory (never optimised away) */
 void pw_wipe(void *p, size_t n);
+/* An OpenSSL digest by name (EVP_MD_free it): the default library
+ * context, else (MD4) the private legacy-provider one; NULL if neither
+ * has it. Shared with pwgen, so there is one legacy context. */
+struct evp_md_st;
+struct evp_md_st *pw_md_fetch(const char *alg);
 
 #endif
