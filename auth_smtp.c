@@ -1,49 +1,36 @@
 /* auth_smtp: checks one SMTP AUTH attempt for qmail-smtpd (INTERNALS 10).
  * stdin: the tokens qmail-smtpd received; stdout: K<uid>\0, D\0 or Z\0,
- * then exit 0; exit 111 for temporary trouble. The login is a directory
- * uid (facts §4.7), looked up with the same control files and module as
- * every other program; there is no passwd fallback (facts §1a). Every
- * refusal is the same D; the reason goes to stderr only. */
+ * then exit 0; exit 111 for temporary trouble. The check is qlauth's,
+ * the one every login goes through (facts §4.7): a directory uid, no
+ * passwd fallback (facts §1a). Every refusal is the same D; the reason
+ * goes to stderr only. */
 #include "authsmtp.h"
 #include "die.h"
 #include "pwcheck.h"
-#include "qldap.h"
-#include "qllookup.h"
-#include "qmail-ldap.h"
+#include "qlauth.h"
 #include "rd.h"
 #include "sb.h"
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 const char *progname = "auth_smtp";
 
 #define READ_TIMEOUT 60      /* seconds of silence on stdin: qmail-smtpd is gone */
-#define MAXPWVALUES 16       /* userPassword values tried */
 
-static const char *login_shown = "-";   /* log form of the login */
 static struct as_cred cred;             /* wiped on every way out */
 
-/* "auth_smtp: <login>: <reason> from <TCPREMOTEIP>"; the login and the
- * address are escaped, so a hostile login cannot forge log lines */
+/* "auth_smtp: <login>: <reason> from <TCPREMOTEIP>" (qla_log) */
 static void logline(const char *reason, const char *detail)
 {
-  static sb ip;
-  const char *e = getenv("TCPREMOTEIP");
-  if (!e || !*e) e = "unknown";
-  if (!as_logsafe(&ip, e, strlen(e), 64)) die_nomem();
-  fprintf(stderr, "auth_smtp: %s: %s%s%s from %s\n", login_shown, reason, detail ? ": " : "",
-          detail ? detail : "", ip.s);
-  fflush(stderr);
+  qla_log(progname, cred.login, cred.loginlen, reason, detail);
 }
 
 static _Noreturn void temp(const char *reason, const char *detail)
 {
-  as_wipe(&cred);
   logline(reason, detail);
+  as_wipe(&cred);
   _exit(111);
 }
 
@@ -62,7 +49,6 @@ static _Noreturn void reply(const char *s, size_t n)
 
 static _Noreturn void deny(const char *reason)
 {
-  as_wipe(&cred);
   logline(reason, NULL);
   reply("D", 2);
 }
@@ -81,34 +67,13 @@ static void readinput(sb *in)
   if (k != RD_OK && k != RD_PARTIAL) temp("cannot read the AUTH data", strerror(errno));
 }
 
-/* ldaprebind 0: compare with the entry's userPassword values; any one
- * may match, as in a bind */
-static int compare(const struct qldap_entry *e, const char *pass)
-{
-  const struct qldap_attr *a = qldap_attr(e, LDAP_PASSWD);
-  int best = PW_UNSUPPORTED;
-  if (!a || !a->nvals) {
-    deny("no userPassword readable (may ldaplogin read it? else use ldaprebind)");
-  }
-  for (size_t i = 0; i < a->nvals && i < MAXPWVALUES; ++i) {
-    int r = pw_check(a->vals[i], a->lens[i], pass, 0);
-    if (r == PW_MATCH || r == PW_ERROR) return r;
-    if (r == PW_NOMATCH) best = PW_NOMATCH;
-  }
-  return best;
-}
-
 int main(void)
 {
-  static const char *const cmp_attrs[] = {LDAP_UID, LDAP_PASSWD, LDAP_ISACTIVE, LDAP_QMAILUID, 0};
-  static const char *const bind_attrs[] = {LDAP_UID, LDAP_ISACTIVE, LDAP_QMAILUID, 0};
-  static sb shown;
-  sb in = SB_INIT, user = SB_INIT, out = SB_INIT;
-  struct qlsetup s;
-  struct qldap q;
-  struct qldap_entry e;
+  sb in = SB_INIT, out = SB_INIT;
+  struct qla_ctx c;
+  struct qla_result r;
   const char *why = NULL;
-  int rc, pw;
+  int rc;
 
   /* a directory that drops the connection must give exit 111, not a signal */
   signal(SIGPIPE, SIG_IGN);
@@ -116,40 +81,19 @@ int main(void)
   rc = as_parse(in.s, in.len, &cred, &why);
   pw_wipe(in.s, in.cap);
   sb_free(&in);
-  if (cred.loginlen) {
-    if (!as_logsafe(&shown, cred.login, cred.loginlen, 64)) die_nomem();
-    login_shown = shown.s;
-  }
   if (rc == AS_MALFORMED) { logline("malformed AUTH data", why); reply("Z", 2); }
   if (rc == AS_TEMP) temp(why, NULL);
   if (rc == AS_DENY) deny(why);
 
-  if (qlsetup_read(&s, NULL) < 0) temp("unable to read control files", strerror(errno));
-  qldap_init(&q);
-  q.cfg = s.lcfg;
-  rc = ql_lookup_uid(&q, &s, cred.login, s.rebind ? bind_attrs : cmp_attrs, &e);
-  if (rc == QLDAP_NOTFOUND) deny("no such user");
-  if (rc != QLDAP_OK) {
-    /* directory down, timeout, refused bind, duplicate uids, a broken
-     * entry: nothing the client can fix by trying another password */
-    temp(rc == QLDAP_TEMP ? "temporary directory failure" : "directory failure",
-         q.err[0] ? q.err : qldap_why_text(q.why));
-  }
-  if (s.rebind) {
-    /* the server checks the password: bind as the entry on a connection
-     * of its own; a refused bind is a wrong password */
-    pw = as_bindresult(qldap_user_bind(&q, e.dn.s, cred.pass));
-    if (pw == PW_ERROR) temp("temporary directory failure", q.err[0] ? q.err : qldap_why_text(q.why));
-  } else {
-    pw = compare(&e, cred.pass);
-  }
+  if (qla_open(&c, NULL) < 0) temp("unable to read control files", strerror(errno));
+  qla_result_init(&r);
+  rc = qla_check(&c, QLA_SMTP, cred.login, cred.pass, &r);
   pw_wipe(cred.pass, sizeof cred.pass);   /* checked: not needed any more */
-  rc = as_decide(&e, cred.login, pw, &user, &why);
-  as_wipe(&cred);
-  qldap_close(&q);
-  qldap_entry_free(&e);
-  if (rc == AS_TEMP) temp(why, NULL);
-  if (rc == AS_DENY) deny(why);
-  if (!sb_catc(&out, 'K') || !sb_catsb(&out, &user) || !sb_cat0(&out)) die_nomem();
+  qla_close(&c);
+  if (rc == QLA_TEMP) temp(r.why, r.detail);
+  /* a broken entry is a bad login here, as any other (INTERNALS 10) */
+  if (rc != QLA_OK) deny(r.why);
+  if (!sb_catc(&out, 'K') || !sb_catsb(&out, &r.user) || !sb_cat0(&out)) die_nomem();
+  qla_result_free(&r);
   reply(out.s, out.len);
 }

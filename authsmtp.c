@@ -1,10 +1,7 @@
 #include "authsmtp.h"
 #include "base64.h"
 #include "pwcheck.h"
-#include "qlpolicy.h"
-#include "qmail-ldap.h"
 #include <string.h>
-#include <strings.h>
 
 void as_wipe(struct as_cred *c) { pw_wipe(c, sizeof *c); }
 
@@ -103,82 +100,4 @@ int as_parse(const char *buf, size_t n, struct as_cred *c, const char **why)
   if (rc != AS_OK) pw_wipe(c->pass, sizeof c->pass), c->passlen = 0;
   if (rc == AS_MALFORMED) pw_wipe(c->login, sizeof c->login), c->loginlen = 0;
   return rc;
-}
-
-int as_bindresult(int qldap_rc)
-{
-  if (qldap_rc == QLDAP_OK) return PW_MATCH;
-  if (qldap_rc == QLDAP_PERM) return PW_NOMATCH;   /* QLW_BADPASS: the server said no */
-  return PW_ERROR;
-}
-
-/* a value that may follow K: at most AS_MAXLOGIN bytes, no NUL, no
- * control characters (it ends up in Received lines and logs) */
-static int sendable(const char *v, size_t n)
-{
-  if (!n || n > AS_MAXLOGIN) return 0;
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char ch = (unsigned char)v[i];
-    if (ch < 0x20 || ch == 0x7f) return 0;
-  }
-  return 1;
-}
-
-int as_decide(const struct qldap_entry *e, const char *login, int pwres, sb *user, const char **why)
-{
-  const char *v;
-  uint64_t id;
-  int r;
-
-  if (pwres == PW_ERROR) { *why = pw_result_text(pwres); return AS_TEMP; }
-  if (pwres != PW_MATCH) { *why = pw_result_text(pwres); return AS_DENY; }
-  r = qldap_get1(e, LDAP_ISACTIVE, &v);
-  if (r < 0) { *why = "illegal accountStatus"; return AS_DENY; }
-  if (r > 0) {
-    switch (qlp_status_of(v)) {
-    case 1: *why = "accountStatus noaccess"; return AS_DENY;
-    case 2: *why = "accountStatus disabled"; return AS_DENY;
-    case 3: *why = "accountStatus deleted"; return AS_DENY;
-    default: break;   /* active, absent and unknown values may log in */
-    }
-  }
-  /* uid 0 never: such an entry is root's and may not log in */
-  r = qldap_getu64(e, LDAP_QMAILUID, &id);
-  if (r < 0) { *why = "illegal qmailUID"; return AS_DENY; }
-  if (r > 0 && id == 0) { *why = "qmailUID 0"; return AS_DENY; }
-  /* the uid as the directory spells it */
-  const struct qldap_attr *a = qldap_attr(e, LDAP_UID);
-  const char *pick = NULL;
-  size_t pl = 0, ll = strlen(login);
-  for (size_t i = 0; a && i < a->nvals; ++i)
-    if (a->lens[i] == ll && !strncasecmp(a->vals[i], login, ll) && strlen(a->vals[i]) == ll) {
-      pick = a->vals[i];
-      pl = a->lens[i];
-      break;
-    }
-  if (!pick && a && a->nvals == 1) { pick = a->vals[0]; pl = a->lens[0]; }
-  if (!pick) { pick = login; pl = ll; }
-  if (!sendable(pick, pl)) { *why = "uid value cannot be sent back"; return AS_DENY; }
-  if (!sb_copyb(user, pick, pl)) { *why = "out of memory"; return AS_TEMP; }
-  *why = "ok";
-  return AS_OK;
-}
-
-int as_logsafe(sb *out, const char *s, size_t n, size_t max)
-{
-  static const char hex[] = "0123456789abcdef";
-  out->len = 0;
-  for (size_t i = 0; i < n && i < max; ++i) {
-    unsigned char ch = (unsigned char)s[i];
-    int ok;
-    if (ch == '\\') ok = sb_cats(out, "\\\\");
-    else if (ch >= 0x20 && ch < 0x7f) ok = sb_catc(out, (char)ch);
-    else {
-      char h[4] = {'\\', 'x', hex[ch >> 4], hex[ch & 15]};
-      ok = sb_catb(out, h, 4);
-    }
-    if (!ok) return 0;
-  }
-  if (n > max && !sb_cats(out, "...")) return 0;
-  return sb_catb(out, "", 0);
 }

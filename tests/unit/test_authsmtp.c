@@ -8,8 +8,6 @@
 #include <string.h>
 #include "authsmtp.h"
 #include "base64.h"
-#include "pwcheck.h"
-#include "qmail-ldap.h"
 
 const char *progname = "test_authsmtp";
 
@@ -313,134 +311,11 @@ static void t_wipe(void **st)
   assert_int_equal(c.passlen, 0);
 }
 
-/* ------------------------------------------------------------ decisions */
-
-static void mk(struct qldap_entry *e, const char *const *kv)
-{
-  qldap_entry_init(e);
-  assert_true(sb_copys(&e->dn, "uid=t,dc=example"));
-  for (; *kv; ++kv) {
-    const char *eq = strchr(*kv, '=');
-    size_t nl = (size_t)(eq - *kv);
-    struct qldap_attr *a = NULL;
-    for (size_t i = 0; i < e->nattr; ++i)
-      if (strlen(e->attr[i].name) == nl && !strncmp(e->attr[i].name, *kv, nl)) a = &e->attr[i];
-    if (!a) {
-      e->attr = realloc(e->attr, (e->nattr + 1) * sizeof *e->attr);
-      a = &e->attr[e->nattr++];
-      memset(a, 0, sizeof *a);
-      a->name = strndup(*kv, nl);
-    }
-    a->vals = realloc(a->vals, (a->nvals + 1) * sizeof *a->vals);
-    a->lens = realloc(a->lens, (a->nvals + 1) * sizeof *a->lens);
-    a->vals[a->nvals] = strdup(eq + 1);
-    a->lens[a->nvals] = strlen(eq + 1);
-    a->nvals++;
-  }
-}
-
-#define E(...) ((const char *const[]){__VA_ARGS__, NULL})
-static const struct {
-  const char *const *kv;
-  const char *login;
-  int pw, want;
-  const char *user, *why;
-} dec[] = {
-  {E("uid=joe"), "joe", PW_MATCH, AS_OK, "joe", "ok"},
-  {E("uid=Joe"), "joe", PW_MATCH, AS_OK, "Joe", "ok"},                  /* as the directory spells it */
-  {E("uid=joe.x", "uid=JOE"), "joe", PW_MATCH, AS_OK, "JOE", "ok"},
-  {E("uid=a", "uid=b"), "joe", PW_MATCH, AS_OK, "joe", "ok"},          /* no value fits: the login */
-  {E("cn=x"), "joe", PW_MATCH, AS_OK, "joe", "ok"},                    /* uid not readable */
-  {E("uid=joe"), "joe", PW_NOMATCH, AS_DENY, NULL, "wrong password"},
-  {E("uid=joe"), "joe", PW_UNSUPPORTED, AS_DENY, NULL, "unsupported password scheme or malformed hash"},
-  {E("uid=joe"), "joe", PW_ERROR, AS_TEMP, NULL, "error while checking the password"},
-  {E("uid=joe", "accountStatus=active"), "joe", PW_MATCH, AS_OK, "joe", "ok"},
-  {E("uid=joe", "accountStatus=ACTIVE"), "joe", PW_MATCH, AS_OK, "joe", "ok"},
-  {E("uid=joe", "accountStatus=nopop"), "joe", PW_MATCH, AS_OK, "joe", "ok"},   /* unknown: allowed */
-  {E("uid=joe", "accountStatus=noaccess"), "joe", PW_MATCH, AS_DENY, NULL, "accountStatus noaccess"},
-  {E("uid=joe", "accountStatus=disabled"), "joe", PW_MATCH, AS_DENY, NULL, "accountStatus disabled"},
-  {E("uid=joe", "accountStatus=Disabled"), "joe", PW_MATCH, AS_DENY, NULL, "accountStatus disabled"},
-  {E("uid=joe", "accountStatus=deleted"), "joe", PW_MATCH, AS_DENY, NULL, "accountStatus deleted"},
-  {E("uid=joe", "accountStatus=active", "accountStatus=disabled"), "joe", PW_MATCH, AS_DENY, NULL, "illegal accountStatus"},
-  {E("uid=joe", "accountStatus=disabled"), "joe", PW_NOMATCH, AS_DENY, NULL, "wrong password"},
-  {E("uid=joe", "qmailUID=1000"), "joe", PW_MATCH, AS_OK, "joe", "ok"},
-  {E("uid=joe", "qmailUID=0"), "joe", PW_MATCH, AS_DENY, NULL, "qmailUID 0"},
-  {E("uid=joe", "qmailUID=000"), "joe", PW_MATCH, AS_DENY, NULL, "qmailUID 0"},
-  {E("uid=joe", "qmailUID=-1"), "joe", PW_MATCH, AS_DENY, NULL, "illegal qmailUID"},
-  {E("uid=joe", "qmailUID=abc"), "joe", PW_MATCH, AS_DENY, NULL, "illegal qmailUID"},
-  {E("uid=joe", "qmailUID= 0"), "joe", PW_MATCH, AS_DENY, NULL, "illegal qmailUID"},
-  {E("uid=joe", "qmailUID=1000", "qmailUID=0"), "joe", PW_MATCH, AS_DENY, NULL, "illegal qmailUID"},
-  {E("uid=joe", "qmailUID=99999999999999999999999"), "joe", PW_MATCH, AS_DENY, NULL, "illegal qmailUID"},
-  {E("uid=jo\ne"), "joe", PW_MATCH, AS_DENY, NULL, "uid value cannot be sent back"},
-  {E("uid=jo\x7f"), "joe", PW_MATCH, AS_DENY, NULL, "uid value cannot be sent back"},
-  {E("uid=j\xc3\xb6rg"), "J\xc3\xb6RG", PW_MATCH, AS_OK, "j\xc3\xb6rg", "ok"},
-};
-
-static void t_decide(void **st)
-{
-  (void)st;
-  for (size_t i = 0; i < sizeof dec / sizeof dec[0]; ++i) {
-    struct qldap_entry e;
-    sb user = SB_INIT;
-    const char *why = NULL;
-    mk(&e, dec[i].kv);
-    int got = as_decide(&e, dec[i].login, dec[i].pw, &user, &why);
-    if (got != dec[i].want) fail_msg("decide %zu: got %d want %d (%s)", i, got, dec[i].want, why ? why : "");
-    if (!why || strcmp(why, dec[i].why)) fail_msg("decide %zu: why \"%s\" want \"%s\"", i, why ? why : "", dec[i].why);
-    if (dec[i].user && (user.len != strlen(dec[i].user) || memcmp(user.s, dec[i].user, user.len)))
-      fail_msg("decide %zu: user \"%.*s\" want \"%s\"", i, (int)user.len, user.s ? user.s : "", dec[i].user);
-    sb_free(&user);
-    qldap_entry_free(&e);
-  }
-  /* a uid value with a NUL inside is never sent (K<uid>\0 framing) */
-  struct qldap_entry e;
-  sb user = SB_INIT;
-  const char *why;
-  mk(&e, E("uid=joeX"));
-  e.attr[0].vals[0][3] = 0;
-  assert_int_equal(as_decide(&e, "joe", PW_MATCH, &user, &why), AS_DENY);
-  qldap_entry_free(&e);
-  /* nor one longer than a login */
-  char longuid[AS_MAXLOGIN + 10];
-  memset(longuid, 'a', sizeof longuid);
-  memcpy(longuid, "uid=", 4);
-  longuid[sizeof longuid - 1] = 0;
-  mk(&e, E(longuid));
-  assert_int_equal(as_decide(&e, "x", PW_MATCH, &user, &why), AS_DENY);
-  qldap_entry_free(&e);
-  sb_free(&user);
-}
-
-static void t_bind(void **st)
-{
-  (void)st;
-  assert_int_equal(as_bindresult(QLDAP_OK), PW_MATCH);
-  assert_int_equal(as_bindresult(QLDAP_PERM), PW_NOMATCH);
-  assert_int_equal(as_bindresult(QLDAP_TEMP), PW_ERROR);
-  assert_int_equal(as_bindresult(QLDAP_NOTFOUND), PW_ERROR);
-}
-
-static void t_logsafe(void **st)
-{
-  (void)st;
-  sb o = SB_INIT;
-  assert_true(as_logsafe(&o, "joe", 3, 64));
-  assert_string_equal(o.s, "joe");
-  assert_true(as_logsafe(&o, LIT("a\nb\\c\0d\xff)(uid=*"), 64));
-  assert_string_equal(o.s, "a\\x0ab\\\\c\\x00d\\xff)(uid=*");
-  assert_true(as_logsafe(&o, "abcdef", 6, 3));
-  assert_string_equal(o.s, "abc...");
-  assert_true(as_logsafe(&o, "", 0, 3));
-  assert_string_equal(o.s, "");
-  sb_free(&o);
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_valid), cmocka_unit_test(t_deny), cmocka_unit_test(t_malformed),
     cmocka_unit_test(t_oversize), cmocka_unit_test(t_bytewise), cmocka_unit_test(t_wipe),
-    cmocka_unit_test(t_decide), cmocka_unit_test(t_bind), cmocka_unit_test(t_logsafe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
