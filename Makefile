@@ -22,7 +22,7 @@ PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	qmail-newu qmail-pw2u qmail-showctl qmail-qread maildirmake forward \
 	condredirect condwrite bouncesaying except preline qmail-cdb install instcheck \
 	qmail-ldaplookup qmail-reply qmail-quotawarn qmail-smtpd qmail-remote \
-	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd digest \
+	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd auth_pop auth_imap digest \
 	qmail-verify auth_smtp qmail-popup qmail-pop3d
 # Shell scripts built from <name>.sh with conf-qmail substituted.
 SCRIPTS = qmail-qstat config-fast qmail-mkslapd
