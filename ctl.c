@@ -205,6 +205,8 @@ const struct ctl_def ctl_table[] = {
    "IMAP rule: %s", "No effect."},
   {"qmail-imapd.cdb", CTL_CDB, NULL, "tcpserver (boot/qmail-imapd)", "access rules for the IMAP service",
    "tcpserver rules for IMAP (%s entries).", "tcpserver for IMAP runs without rules."},
+  {"dovecot-imap.conf", CTL_RAW, NULL, "doveconf (boot/qmail-imapd: the IMAP engine after auth_imap)",
+   "Dovecot settings of the IMAP engine (Dovecot's own format)", "Dovecot engine setting: %s", "No IMAP engine settings."},
   /* obsolete, flagged by qmail-showctl */
   {"tarpitcount", CTL_OBSOLETE, NULL, "", "now the environment variable TARPITCOUNT"},
   {"tarpitdelay", CTL_OBSOLETE, NULL, "", "now the environment variable TARPITDELAY"},
