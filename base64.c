@@ -36,6 +36,9 @@ int b64_decode(sb *out, const char *s, size_t n)
     int c = pad == 2 ? 0 : val(s[i + 2]), d = pad ? 0 : val(s[i + 3]);
     if (a < 0 || b < 0 || c < 0 || d < 0 || (pad && !last)) return 0;
     if (pad == 1 && s[i + 2] == '=') return 0;
+    /* canonical (RFC 4648 3.5): the bits padding throws away must be 0,
+     * so each byte string has exactly one encoding ("QQ==", not "QR==") */
+    if ((pad == 2 && (b & 15)) || (pad == 1 && (c & 3))) return 0;
     unsigned long v = (unsigned long)a << 18 | (unsigned long)b << 12 | (unsigned long)c << 6 | (unsigned long)d;
     char q[3] = {(char)(v >> 16), (char)(v >> 8), (char)v};
     if (!sb_catb(out, q, 3 - (size_t)pad)) return -1;

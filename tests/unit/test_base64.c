@@ -42,10 +42,48 @@ static void t_binary(void **st)
   sb_free(&d);
 }
 
+/* For every byte value, the one canonical encoding of a 1- and 2-byte
+ * string decodes and each of its non-canonical siblings is refused. */
+static void t_canonical(void **st)
+{
+  (void)st;
+  static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int v = 0; v < 256; ++v) {
+    unsigned char two[2] = {(unsigned char)v, (unsigned char)(255 - v)};
+    for (size_t n = 1; n <= 2; ++n) {
+      sb e = SB_INIT, o = SB_INIT;
+      assert_true(b64_encode(&e, two, n));
+      size_t at = n == 1 ? 1 : 2;                   /* the char with unused bits */
+      int unused = n == 1 ? 15 : 3;
+      const char *p = strchr(al, e.s[at]);
+      assert_non_null(p);
+      int base = (int)(p - al) & ~unused;
+      for (int k = 0; k <= unused; ++k) {
+        e.s[at] = al[base + k];
+        o.len = 0;
+        int r = b64_decode(&o, e.s, e.len);
+        if (k == 0) {
+          if (r != 1 || o.len != n || memcmp(o.s, two, n)) fail_msg("refused canonical %s", e.s);
+        } else if (r != 0) fail_msg("accepted non-canonical %s", e.s);
+      }
+      sb_free(&e);
+      sb_free(&o);
+    }
+  }
+  sb o = SB_INIT;
+  assert_int_equal(b64_decode(&o, "QQ==", 4), 1);
+  assert_int_equal(b64_decode(&o, "QUI=", 4), 1);
+  assert_int_equal(o.len, 3);
+  assert_memory_equal(o.s, "AAB", 3);
+  sb_free(&o);
+}
+
 static void t_bad(void **st)
 {
   (void)st;
-  static const char *const bad[] = {"Zg=", "Zg", "Z===", "Zg==Zg==", "Zm9v!", "Zm 9v", "=Zm9", "Zm=v", "Zg=a"};
+  static const char *const bad[] = {"Zg=", "Zg", "Z===", "Zg==Zg==", "Zm9v!", "Zm 9v", "=Zm9", "Zm=v", "Zg=a",
+                                     /* non-canonical: unused bits set */
+                                     "QR==", "QZ==", "QUJ=", "QUL=", "Zh==", "Zm9=", "AGpvZQBzZWNyZXR="};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
     sb o = SB_INIT;
     if (b64_decode(&o, bad[i], strlen(bad[i])) != 0) fail_msg("accepted %s", bad[i]);
@@ -55,6 +93,6 @@ static void t_bad(void **st)
 
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(t_vectors), cmocka_unit_test(t_binary), cmocka_unit_test(t_bad)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(t_vectors), cmocka_unit_test(t_binary), cmocka_unit_test(t_bad), cmocka_unit_test(t_canonical)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
