@@ -23,7 +23,7 @@ PROGS = qmail-queue qmail-inject sendmail qmail-send qmail-todo qmail-clean \
 	condredirect condwrite bouncesaying except preline qmail-cdb install instcheck \
 	qmail-ldaplookup qmail-reply qmail-quotawarn qmail-smtpd qmail-remote \
 	qmail-tcpto qmail-tcpok qmail-qmqpd qmail-qmqpc qmail-qmtpd auth_pop auth_imap digest \
-	qmail-verify auth_smtp qmail-popup qmail-pop3d \
+	qmail-verify auth_smtp qmail-starttls qmail-popup qmail-pop3d \
 	qmail-imaplogin
 # Shell scripts built from <name>.sh with conf-qmail substituted.
 SCRIPTS = qmail-qstat config-fast qmail-mkslapd

@@ -108,6 +108,7 @@ const struct hier_entry hier_table[] = {
   /* setuid root only for its quota reader child; the rest runs as the caller */
   BIN("qmail-verify", O, 04711),
   BIN("auth_smtp", O, 0755),
+  BIN("qmail-starttls", O, 0755),
   /* the POP3 and IMAP logins: root's, they switch to the user */
   BIN("auth_pop", O, 0700),
   BIN("auth_imap", O, 0700),

@@ -17,7 +17,6 @@
 #include "sb.h"
 #include "smtpcmd.h"
 #include "smtpdata.h"
-#include "tls.h"
 #include "wr.h"
 #include <errno.h>
 #include <limits.h>
@@ -65,8 +64,7 @@ struct config {
   int loglevel;
   int ipmeok;                /* ipme and liphost read (on the first "[ip]") */
   struct ipme ipme;
-  sb tlscert, tlskey, tlsciphers;
-  struct tls_server_opts tlsopt;
+  sb tlscert, tlskey;
   int tlsavail;              /* a certificate is configured and readable */
   int smtps;                 /* SMTPS: TLS from the first byte (port 465) */
   int tlsrequired;           /* TLSREQUIRED: MAIL only inside TLS */
@@ -90,7 +88,8 @@ struct session {
   int authok;                /* SMTP AUTH succeeded */
   int authfails;
   sb authuser, authinfo, proto;
-  struct tls *tls;           /* non-NULL inside TLS */
+  int tls;                   /* inside TLS (qmail-starttls holds the session) */
+  char tlsinfo[200];         /* "<version> <cipher> <bits>" */
   int utf8;                  /* this transaction's MAIL said SMTPUTF8 */
   char declsize[24];         /* this transaction's SIZE= ("" none) */
   pid_t vpid;                /* qmail-verify, started on first use */
@@ -188,7 +187,6 @@ static void drain(void)
 static noreturn void bye(struct session *s, int code)
 {
   wr_flush(&s->out);
-  if (s->tls) { tls_close(s->tls); s->tls = 0; }
   drain();
   logend();
   _exit(code);
@@ -261,16 +259,13 @@ static int readcontrols(struct config *c)
   }
   if (ctl_list("rbltags", &c->rbltags) < 0) return -1;
   if (c->rejectexec && ctl_list("signatures", &c->signatures) < 0) return -1;
-  if (ctl_line("smtpcert", &c->tlscert) < 0 || ctl_line("smtpkey", &c->tlskey) < 0 ||
-      ctl_line("tlsciphers", &c->tlsciphers) < 0)
-    return -1;
+  /* qmail-starttls reads them again and does the TLS; here only whether
+   * STARTTLS can be offered */
+  if (ctl_line("smtpcert", &c->tlscert) < 0 || ctl_line("smtpkey", &c->tlskey) < 0) return -1;
   const char *env = getenv("SSLCERT");
   if (env && *env && !sb_copys(&c->tlscert, env)) return -1;
-  if (!sb_cat0(&c->tlscert) || !sb_cat0(&c->tlskey) || !sb_cat0(&c->tlsciphers)) return -1;
-  c->tlsopt.cert = c->tlscert.s;
-  c->tlsopt.key = c->tlskey.s;
-  c->tlsopt.ciphers = c->tlsciphers.s;
-  c->tlsavail = tls_server_available(&c->tlsopt);
+  if (!sb_cat0(&c->tlscert) || !sb_cat0(&c->tlskey)) return -1;
+  c->tlsavail = *c->tlscert.s && access(c->tlscert.s, R_OK) == 0 && (!*c->tlskey.s || access(c->tlskey.s, R_OK) == 0);
   return 0;
 }
 
@@ -430,20 +425,43 @@ static int verify_address(struct session *s, int kind, const char *addr, sb *tex
 
 /* ---- TLS ---- */
 
+/* TLS runs in bin/qmail-starttls (INTERNALS 13): it keeps the client's
+ * socket and hands us the plaintext over a socketpair, which becomes our
+ * fd 0 and 1. So qmail-smtpd never links OpenSSL, and what the client
+ * pipelined in plaintext behind STARTTLS (in our buffer) is dropped. */
 static void starttls(struct session *s)
 {
-  char err[300];
-  struct tls *t = tls_server(0, 1, &s->c->tlsopt, s->c->timeout, err, sizeof err);
-  if (!t) {
-    logf_(1, "TLS handshake failed: %s", err);
+  int sp[2];
+  char tmo[24];
+  sb st = SB_INIT;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) { logf_(1, "TLS: socketpair failed"); bye(s, 1); }
+  snprintf(tmo, sizeof tmo, "%d", s->c->timeout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {"qmail-starttls", tmo, 0};
+    if (dup2(sp[1], 3) < 0) _exit(111);
+    execv(AUTO_QMAIL "/bin/qmail-starttls", argv);
+    _exit(111);
+  }
+  if (pid < 0 || dup2(sp[0], 0) < 0 || dup2(sp[0], 1) < 0) { logf_(1, "TLS: unable to start qmail-starttls"); _exit(1); }
+  close(sp[0]);
+  close(sp[1]);
+  size_t dropped = rd_settransport(&s->in, 0, 0);
+  if (dropped) logf_(1, "discarded %zu bytes sent in plaintext after STARTTLS", dropped);
+  int k = rd_line(&s->in, &st, '\n', sizeof s->tlsinfo);
+  if (k != RD_OK || !st.len || st.s[0] != '+') {
+    if (!sb_cat0(&st)) _exit(1);
+    logf_(1, "TLS handshake failed: %s", k == RD_OK && st.len > 1 ? st.s + 1 : "qmail-starttls ended");
     logend();
     _exit(1);
   }
-  s->tls = t;
-  size_t dropped = rd_settransport(&s->in, tls_read, t);
-  wr_settransport(&s->out, tls_write, t);
-  if (dropped) logf_(1, "discarded %zu bytes sent in plaintext after STARTTLS", dropped);
-  logf_(2, "TLS established: %s %s %d bits", tls_version(t), tls_cipher(t), tls_bits(t));
+  memcpy(s->tlsinfo, st.s + 1, st.len - 1);
+  s->tlsinfo[st.len - 1] = 0;
+  for (char *c = s->tlsinfo; *c; ++c)
+    if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr("._- ", *c))) *c = '?';
+  sb_free(&st);
+  s->tls = 1;
+  logf_(2, "TLS established: %s bits", s->tlsinfo);
 }
 
 static void newtransaction(struct session *s);
@@ -895,11 +913,8 @@ static const char *protocol(struct session *s)
   p->len = 0;
   int ok = sb_cats(p, s->utf8 ? "UTF8SMTP" : s->tls || s->authok ? "ESMTP" : "SMTP") &&
            (!s->tls || sb_catc(p, 'S')) && (!s->authok || sb_catc(p, 'A'));
-  if (ok && s->tls) {
-    char b[200];
-    snprintf(b, sizeof b, " (%s %s %d bits encrypted)", tls_version(s->tls), tls_cipher(s->tls), tls_bits(s->tls));
-    ok = sb_cats(p, b);
-  }
+  /* tlsinfo came from qmail-starttls: version, cipher, bits (printable) */
+  if (ok && s->tls) ok = sb_cats(p, " (") && sb_cats(p, s->tlsinfo) && sb_cats(p, " bits encrypted)");
   if (!ok || !sb_cat0(p)) die_nomem_smtp(s);
   return p->s;
 }
@@ -1062,7 +1077,6 @@ static void quit(struct session *s)
   reply(s, SR_QUIT, 0);
   logf_(4, "quit, closing connection");
   flush(s);
-  if (s->tls) tls_close(s->tls);
   logend();
   _exit(0);
 }
