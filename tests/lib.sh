@@ -67,20 +67,24 @@ wait_queue_empty() { wait_until "${1:-30}" _queue_empty; }
 # only our own processes are ever signalled. Without NAME: the running
 # instance, not the injectors a test may have running in the background
 # (qmail-inject, sendmail and the qmail-queue they start).
-qpids() {
-  for _p in /proc/[0-9]*; do
-    _e=$(readlink "$_p/exe" 2>/dev/null) || continue
-    case $_e in
-      "$QH/bin/qmail-inject"|"$QH/bin/sendmail"|"$QH/bin/qmail-queue") [ -n "${1:-}" ] || continue ;;
-    esac
-    case $_e in
-      "$QH/bin/${1:-}"*) echo "${_p#/proc/}" ;;
-    esac
-  done
+# One pass over /proc (a single find printing every exe link, filtered
+# by one awk), not a readlink per process: on a busy host the shell loop
+# took seconds, too slow to catch a short-lived qmail-local.
+_qscan() { find /proc/[0-9]* -maxdepth 1 -name exe -printf '%h\t%l\n' 2>/dev/null; }
+# _qfilter MODE [NAME]: MODE pid prints pids, MODE proc "pid:name ".
+_qfilter() {
+  QP_BIN="$QH/bin/" QP_NAME="${2:-}" QP_MODE=$1 awk -F '\t' '
+    BEGIN { bin = ENVIRON["QP_BIN"]; name = ENVIRON["QP_NAME"]; mode = ENVIRON["QP_MODE"] }
+    index($2, bin name) != 1 { next }
+    name == "" && ($2 == bin "qmail-inject" || $2 == bin "sendmail" || $2 == bin "qmail-queue") { next }
+    { pid = substr($1, 7)
+      if (mode == "pid") print pid
+      else { n = substr($2, length(bin) + 1); printf "%s:%s ", pid, n } }'
 }
+qpids() { _qscan | _qfilter pid "${1:-}"; }
 _no_qpids() { [ -z "$(qpids)" ]; }
 # qprocs: "pid:name" of every running program of the instance (diagnostics).
-qprocs() { for _p in $(qpids); do printf '%s:%s ' "$_p" "$(basename "$(readlink "/proc/$_p/exe")")"; done; }
+qprocs() { _qscan | _qfilter proc; }
 
 # qstart [DEFAULTDELIVERY]: start qmail-start (as root), log to $QLOG and
 # wait until qmail-send reports its status line.
