@@ -9,11 +9,21 @@ bench_port() {
 # The bench directory: USERS entries under ou=people of $SLAPD_SUFFIX,
 # mail userK@DOMAIN, mailAlternateAddress uK@DOMAIN, relative
 # mailMessageStore userK/ (K = 1..USERS). LDIF on stdout.
-bench_users_ldif() {   # USERS DOMAIN
-  awk -v n="$1" -v d="$2" 'BEGIN {
+# CREDS (optional): line K is "userK<TAB>password<TAB>userPassword value"
+# and gives userK that userPassword (bench/smtp-auth).
+bench_users_ldif() {   # USERS DOMAIN [CREDS]
+  awk -v n="$1" -v d="$2" -v creds="${3:-}" 'BEGIN {
   print "dn: ou=people,dc=example,dc=com\nobjectClass: organizationalUnit\nou: people\n"
-  for (k = 1; k <= n; k++)
-    printf "dn: uid=user%d,ou=people,dc=example,dc=com\nobjectClass: top\nobjectClass: person\nobjectClass: qmailUser\ncn: User %d\nsn: %d\nuid: user%d\nmail: user%d@%s\nmailAlternateAddress: u%d@%s\nmailMessageStore: user%d/\n\n", k, k, k, k, k, d, k, d, k
+  for (k = 1; k <= n; k++) {
+    printf "dn: uid=user%d,ou=people,dc=example,dc=com\nobjectClass: top\nobjectClass: person\nobjectClass: qmailUser\ncn: User %d\nsn: %d\nuid: user%d\nmail: user%d@%s\nmailAlternateAddress: u%d@%s\nmailMessageStore: user%d/\n", k, k, k, k, k, d, k, d, k
+    if (creds != "") {
+      if ((getline line < creds) <= 0) { print "bench_users_ldif: " creds " ends before user" k > "/dev/stderr"; exit 1 }
+      split(line, f, "\t")
+      if (f[1] != "user" k || f[3] == "") { print "bench_users_ldif: " creds ": line " k " is not user" k > "/dev/stderr"; exit 1 }
+      printf "userPassword: %s\n", f[3]
+    }
+    print ""
+  }
 }'
 }
 
@@ -33,9 +43,11 @@ bench_slapd() {   # DIR TOP
   done
 }
 
-# slapd's log: searches and accepted connections so far
+# slapd's log: searches, accepted connections and binds so far (a bind
+# has two BIND lines; the first says method=)
 bench_searches() { grep -c ' SRCH base=' "$1"; }
 bench_accepts() { grep -c ' ACCEPT from' "$1"; }
+bench_binds() { grep -c ' BIND dn=.* method=' "$1"; }
 
 # CPU of the whole machine (user+nice+system+irq+softirq), in jiffies
 bench_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
