@@ -1,5 +1,6 @@
 #include "rd.h"
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,36 @@ void rd_init(struct rd *r, int fd, int timeout)
   r->pos = r->len = 0;
   r->readfn = 0;
   r->ctx = 0;
+  r->deadline = 0;
+}
+
+int64_t rd_clock(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + 1;
+}
+
+int64_t rd_deadline_in(struct rd *r, uint64_t seconds)
+{
+  if (!seconds) return r->deadline = 0;
+  if (seconds > INT64_MAX / 4000) seconds = INT64_MAX / 4000;   /* far enough */
+  return r->deadline = rd_clock() + (int64_t)seconds * 1000;
+}
+
+int rd_expired(const struct rd *r) { return r->deadline && rd_clock() >= r->deadline; }
+
+/* Milliseconds the next wait may take: the timeout, cut to what is left
+ * before the deadline; -1 forever, 0 the deadline has passed. */
+static int waitms(const struct rd *r)
+{
+  int64_t ms = r->timeout > 0 ? (int64_t)r->timeout * 1000 : -1;
+  if (r->deadline) {
+    int64_t left = r->deadline - rd_clock();
+    if (left <= 0) return 0;
+    if (ms < 0 || left < ms) ms = left;
+  }
+  return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 size_t rd_settransport(struct rd *r, long (*fn)(void *, void *, size_t, int), void *ctx)
@@ -31,23 +62,28 @@ int rd_fill(struct rd *r)
   if (r->pos < r->len) return RD_OK;
   r->pos = r->len = 0;
   if (r->readfn) {
-    long k = r->readfn(r->ctx, r->buf, sizeof r->buf, r->timeout);
+    int ms = waitms(r);
+    if (ms == 0) return RD_TIMEOUT;
+    /* the transport counts whole seconds: round up (at most 1 s late) */
+    long k = r->readfn(r->ctx, r->buf, sizeof r->buf, ms < 0 ? 0 : ms / 1000 + (ms % 1000 != 0));
     if (k < 0) return errno == ETIMEDOUT ? RD_TIMEOUT : RD_ERR;
     if (k == 0) return RD_EOF;
     r->len = (size_t)k;
     return RD_OK;
   }
   for (;;) {
-    if (r->timeout > 0) {
+    int ms = waitms(r);
+    if (ms == 0) return RD_TIMEOUT;
+    if (ms > 0) {
       struct pollfd p = { .fd = r->fd, .events = POLLIN };
-      int k = poll(&p, 1, r->timeout * 1000);
+      int k = poll(&p, 1, ms);
       if (k < 0) { if (errno == EINTR) continue; return RD_ERR; }
       if (k == 0) return RD_TIMEOUT;
     }
     n = read(r->fd, r->buf, sizeof r->buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN && r->timeout > 0) continue;
+      if (errno == EAGAIN && ms > 0) continue;
       return RD_ERR;
     }
     if (n == 0) return RD_EOF;

@@ -1,9 +1,13 @@
 /* rd: the one bounded reader for network, pipe and queue input.
- * Every line read has an explicit maximum length and, optionally, a
- * deadline (seconds of inactivity per read call; 0 = none). */
+ * Every line read has an explicit maximum length and, optionally, two
+ * limits on time: a timeout (seconds of silence per read call; 0 = none)
+ * and a deadline (an instant after which every read gives RD_TIMEOUT,
+ * however the bytes trickle in: one byte per timeout no longer holds a
+ * server forever). */
 #ifndef RD_H
 #define RD_H
 #include <stddef.h>
+#include <stdint.h>
 #include "sb.h"
 
 enum {
@@ -22,6 +26,7 @@ struct rd {
    * ETIMEDOUT at the deadline; NULL = read(2) on fd */
   long (*readfn)(void *ctx, void *buf, size_t n, int timeout);
   void *ctx;
+  int64_t deadline;       /* rd_clock() milliseconds; 0 = none */
   size_t pos, len;
   unsigned char buf[8192];
 };
@@ -42,5 +47,12 @@ int rd_bytes(struct rd *r, sb *out, size_t n);
 size_t rd_buffered(const struct rd *r);
 /* Fill the buffer if empty; returns RD_OK, RD_EOF, RD_TIMEOUT or RD_ERR. */
 int rd_fill(struct rd *r);
+
+/* Monotonic clock in milliseconds (never 0). */
+int64_t rd_clock(void);
+/* Deadline at rd_clock() + seconds (0 seconds: none). Returns the instant. */
+int64_t rd_deadline_in(struct rd *r, uint64_t seconds);
+/* 1 if a deadline is set and has passed (to tell it from a timeout). */
+int rd_expired(const struct rd *r);
 
 #endif

@@ -153,6 +153,59 @@ static void t_timeout(void **st)
   sb_free(&out);
 }
 
+/* A writer dripping one byte per 100 ms never trips the 1 s timeout, but
+ * the deadline ends the read all the same (also without a timeout). */
+static void t_deadline(void **st)
+{
+  (void)st;
+  for (int tmo = 0; tmo <= 1; ++tmo) {
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      close(p[0]);
+      struct timespec ts = {0, 100000000};
+      for (int i = 0; i < 100; ++i) { if (write(p[1], "x", 1) != 1) _exit(0); nanosleep(&ts, NULL); }
+      _exit(0);
+    }
+    close(p[1]);
+    struct rd r;
+    sb out = SB_INIT;
+    rd_init(&r, p[0], tmo);
+    assert_false(rd_expired(&r));
+    int64_t t0 = rd_clock();
+    assert_true(rd_deadline_in(&r, 1) >= t0 + 1000);
+    assert_int_equal(rd_line(&r, &out, '\n', 1000), RD_TIMEOUT);
+    int64_t took = rd_clock() - t0;
+    assert_true(took >= 900 && took < 2500);
+    assert_true(out.len >= 3 && out.len <= 25);          /* the bytes that did arrive */
+    assert_true(rd_expired(&r));
+    unsigned char c;
+    assert_int_equal(rd_getc(&r, &c), RD_TIMEOUT);       /* and stays so */
+    rd_deadline_in(&r, 0);                               /* off again */
+    assert_false(rd_expired(&r));
+    assert_int_equal(rd_getc(&r, &c), RD_OK);
+    close(p[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, 0, 0);
+    sb_free(&out);
+  }
+  /* a line that arrives in time is not affected */
+  int p[2];
+  struct rd r;
+  sb out = SB_INIT;
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(write(p[1], "ab\n", 3), 3);
+  rd_init(&r, p[0], 1);
+  rd_deadline_in(&r, 5);
+  assert_int_equal(rd_line(&r, &out, '\n', 10), RD_OK);
+  assert_false(rd_expired(&r));
+  close(p[0]);
+  close(p[1]);
+  sb_free(&out);
+}
+
 static void t_error(void **st)
 {
   struct rd r;
@@ -170,7 +223,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_lines), cmocka_unit_test(t_limit), cmocka_unit_test(t_crlf),
     cmocka_unit_test(t_nul), cmocka_unit_test(t_bytes), cmocka_unit_test(t_timeout),
-    cmocka_unit_test(t_error),
+    cmocka_unit_test(t_error), cmocka_unit_test(t_deadline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
