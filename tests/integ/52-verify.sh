@@ -80,7 +80,10 @@ mkdir -p "$H/qh/Mail/new" "$H/qh/Mail/cur" "$H/qh/Mail/tmp"
 echo x > "$H/qh/Mail/new/1.1.qv52,S=900"
 printf '1000S\n900 1\n' > "$H/qh/Mail/maildirsize"
 chown -R "$(luid qh):$(luid qh)" "$H/qh"; chmod 700 "$H/qh" "$H/qh/Mail"
-check "the users' Maildirs are closed to qmaild" sh -c '! setpriv --reuid=qmaild --regid=qmaild --clear-groups cat "$1" > /dev/null 2>&1' x "$H/qt/Maildir/maildirsize"
+# (the quota checks below can only pass through the root child)
+QDU=$(id -u qmaild) QDG=$(id -g qmaild)
+check "qmaild cannot read a user's maildirsize" sh -c '! setpriv --reuid="$2" --regid="$3" --clear-groups cat "$1" > /dev/null 2>&1' x "$H/qt/Maildir/maildirsize" "$QDU" "$QDG"
+check "(while qmaild can run cat)" setpriv --reuid="$QDU" --regid="$QDG" --clear-groups cat /dev/null
 
 entry() {  # entry UID MAIL [extra ldif lines...]
   _u=$1 _m=$2; shift 2
