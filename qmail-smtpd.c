@@ -49,6 +49,8 @@ enum { AUTH_OFF, AUTH_TLS_OR_LOOPBACK, AUTH_TLS_ONLY, AUTH_ALWAYS };
 struct config {
   sb me, greeting, cookie, liphost;
   int timeout;
+  uint64_t sessiontimeout;   /* seconds for the whole session (0 none) */
+  uint64_t cmdtimeout;       /* seconds from a command line's first byte to its LF */
   uint64_t databytes;
   struct addrlist bmf, bmfunknown, rmf, brt, gma;
   struct rcpthosts rh;
@@ -100,6 +102,8 @@ struct session {
   int tagsdone;
   sb rblhdr, taghdr;
   uint64_t queued;           /* messages accepted in this session */
+  int64_t sessionend;        /* the session deadline (rd_clock ms; 0 none) */
+  int cmdexpired;            /* the last read ran into the command deadline */
 };
 
 static struct session *current;   /* for the end-of-session log line */
@@ -243,6 +247,8 @@ static int readcontrols(struct config *c)
   sb_trunc(&c->cookie, 32);
   if (ctl_u64("timeoutsmtpd", &u) < 0) return -1;
   c->timeout = u == 0 ? 1 : u > INT_MAX / 1000 ? INT_MAX / 1000 : (int)u;
+  if (ctl_u64("timeoutsmtpsession", &c->sessiontimeout) < 0) return -1;
+  if (ctl_u64("timeoutsmtpcommand", &c->cmdtimeout) < 0) return -1;
   if (ctl_u64("databytes", &c->databytes) < 0) return -1;
   c->databytes = envnum("DATABYTES", c->databytes);
   if (addrlist_ctl("badmailfrom", &c->bmf) < 0 || addrlist_ctl("badmailfrom-unknown", &c->bmfunknown) < 0 ||
@@ -965,7 +971,8 @@ static int blast(struct session *s, struct qq *q, struct smtpdata *d)
       if (!aborted) qq_abort(q);
       if (k == RD_TIMEOUT) {
         reply(s, SR_TIMEOUT, 0);
-        logf_(1, "connection timed out during DATA, closing connection");
+        logf_(1, "%s during DATA, closing connection",
+              rd_expired(&s->in) ? "session deadline (timeoutsmtpsession) reached" : "connection timed out");
         wr_flush(&s->out);
         _exit(1);
       }
@@ -979,10 +986,10 @@ static int blast(struct session *s, struct qq *q, struct smtpdata *d)
     s->in.pos += used;
     if (d->fail && !aborted) { qq_abort(q); aborted = 1; }
     if (!aborted) qq_put(q, s->data.s, s->data.len);
-    if (r == SD_BARELF) {
+    if (r == SD_BARELF || r == SD_BARECR) {   /* same answer for both, as qmail's */
       if (!aborted) qq_abort(q);
       reply(s, SR_BARELF, 0);
-      logf_(1, "stray new line detected, closing connection");
+      logf_(1, "%s detected, closing connection", r == SD_BARELF ? "stray new line" : "bare carriage return");
       bye(s, 1);
     }
     if (r == SD_END) return d->fail;
@@ -1045,15 +1052,26 @@ static int lineready(const struct rd *r)
   return r->pos < r->len && memchr(r->buf + r->pos, '\n', r->len - r->pos);
 }
 
-/* Next command line into s->line without CRLF; returns the rd status. */
+/* Next command line into s->line without CRLF; returns the rd status.
+ * Silence before a command is timeoutsmtpd's (per read); from its first
+ * byte the line must be complete within timeoutsmtpcommand, and all of
+ * it within the session deadline, so dripping bytes holds nothing. */
 static int getcommand(struct session *s)
 {
   if (!lineready(&s->in)) flush(s);
-  int k = rd_line(&s->in, &s->line, '\n', SMTP_CMDMAX + 1);   /* + the CR */
+  int k = rd_fill(&s->in);
+  if (k == RD_OK && s->c->cmdtimeout) {
+    rd_deadline_in(&s->in, s->c->cmdtimeout);
+    if (s->sessionend && s->sessionend < s->in.deadline) s->in.deadline = s->sessionend;
+  }
+  if (k == RD_OK) k = rd_line(&s->in, &s->line, '\n', SMTP_CMDMAX + 1);   /* + the CR */
   if (k == RD_TOOLONG) {
     int j = rd_skip(&s->in, '\n');
-    if (j != RD_OK) return j;
+    if (j != RD_OK) k = j;
   }
+  s->cmdexpired = k == RD_TIMEOUT && rd_expired(&s->in);
+  s->in.deadline = s->sessionend;
+  if (k != RD_OK && k != RD_TOOLONG) return k;
   if (k == RD_OK && s->line.len && s->line.s[s->line.len - 1] == '\r') sb_trunc(&s->line, s->line.len - 1);
   if (k == RD_OK && s->line.len > SMTP_CMDMAX) k = RD_TOOLONG;
   return k;
@@ -1063,7 +1081,9 @@ static noreturn void readfailed(struct session *s, int k)
 {
   if (k == RD_TIMEOUT) {
     reply(s, SR_TIMEOUT, 0);
-    logf_(1, "connection timed out, closing connection");
+    logf_(1, "%s, closing connection",
+          rd_expired(&s->in) ? "session deadline (timeoutsmtpsession) reached"
+          : s->cmdexpired ? "command not complete in time (timeoutsmtpcommand)" : "connection timed out");
     wr_flush(&s->out);
     _exit(1);
   }
@@ -1136,6 +1156,8 @@ static noreturn void restricted(struct session *s)
   }
 }
 
+static void sigalrm(int sig) { (void)sig; _exit(1); }
+
 static void setup(struct session *s, struct config *c)
 {
   memset(s, 0, sizeof *s);
@@ -1151,6 +1173,14 @@ static void setup(struct session *s, struct config *c)
   if (c->greeting550 || c->greeting421) c->timeout = GREETTIMEOUT;
   wr_init(&s->out, 1, c->timeout);
   rd_init(&s->in, 0, c->timeout);
+  s->sessionend = rd_deadline_in(&s->in, c->sessiontimeout);
+  /* the reads end at the deadline with a 451; this catches a client that
+   * keeps our writes crawling (one byte read per timeout) */
+  if (c->sessiontimeout) {
+    uint64_t hard = c->sessiontimeout + (uint64_t)c->timeout;
+    signal(SIGALRM, sigalrm);
+    alarm(hard > UINT_MAX ? UINT_MAX : (unsigned)hard);
+  }
   s->relayclient = c->relayclient;
   dohelo(s, c->remotehost, strlen(c->remotehost));
   logsetup(c);

@@ -236,15 +236,10 @@ int smtpdata_feed(struct smtpdata *d, const char *in, size_t n, size_t *used, sb
       break;
     case S_DOTCR:
       if (c == '\n') { *used = i + 1; out->s[out->len] = 0; return SD_END; }
-      emit(d, '.', out);
-      emit(d, '\r', out);
-      if (c == '\r') d->state = S_CR;
-      else { d->state = S_MID; emit(d, c, out); }
-      break;
+      goto barecr;
     default: /* S_CR */
       if (c == '\n') { emit(d, '\n', out); d->state = S_BOL; }
-      else if (c == '\r') emit(d, '\r', out);
-      else { emit(d, '\r', out); emit(d, c, out); d->state = S_MID; }
+      else goto barecr;
       break;
     }
     continue;
@@ -252,6 +247,10 @@ int smtpdata_feed(struct smtpdata *d, const char *in, size_t n, size_t *used, sb
     *used = i + 1;
     out->s[out->len] = 0;
     return SD_BARELF;
+  barecr:
+    *used = i + 1;
+    out->s[out->len] = 0;
+    return SD_BARECR;
   }
   *used = n;
   out->s[out->len] = 0;

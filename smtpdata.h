@@ -2,7 +2,10 @@
  * byte stream after "354"; output is the message as queued: dot-unstuffed,
  * CRLF turned into LF. The end is ONLY "\r\n.\r\n" (the first line may be
  * ".\r\n" at once); a bare LF anywhere stops everything (qmail's answer to
- * stray newlines, which also rules out SMTP smuggling, CVE-2023-51764).
+ * stray newlines, which also rules out SMTP smuggling, CVE-2023-51764),
+ * and so does a bare CR (a CR not followed by LF): kept as data, "\r.\r"
+ * would reach a next hop that ends DATA on a bare CR (RFC 5321 2.3.8:
+ * CR and LF only together as CRLF). So no queued message has a CR.
  * On the way it counts bytes against databytes, counts Received: and
  * Delivered-To: header fields (hops), enforces the line length limit and,
  * optionally, scans MIME parts for executable signatures (REJECTEXEC). */
@@ -47,7 +50,7 @@ int execscan_sigmatch(const char *line, size_t len, const char *sig, size_t sigl
 /* Why a message is refused (bits). */
 enum { SD_TOOBIG = 1, SD_TOOLONG = 2, SD_HOPS = 4, SD_EXEC = 8 };
 /* smtpdata_feed's result */
-enum { SD_MORE, SD_END, SD_BARELF };
+enum { SD_MORE, SD_END, SD_BARELF, SD_BARECR };
 
 struct smtpdata {
   int state;
@@ -66,9 +69,10 @@ struct smtpdata {
 
 void smtpdata_init(struct smtpdata *d, uint64_t limit, struct execscan *exec);
 /* Consume in[0..n): *used = bytes consumed (on SD_END up to and including
- * the final LF; on SD_BARELF the LF). Output is appended to out (nothing
- * once fail is set). Returns SD_MORE (all consumed, want more), SD_END, or
- * SD_BARELF. 0 bytes of output are possible; -1 nomem (out). */
+ * the final LF; on SD_BARELF the LF; on SD_BARECR the byte after the CR).
+ * Output is appended to out (nothing once fail is set). Returns SD_MORE
+ * (all consumed, want more), SD_END, SD_BARELF or SD_BARECR. 0 bytes of
+ * output are possible; -1 nomem (out). */
 int smtpdata_feed(struct smtpdata *d, const char *in, size_t n, size_t *used, sb *out);
 
 #endif

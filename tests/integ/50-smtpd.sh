@@ -539,9 +539,10 @@ def t_data():
     m = qq_msgs()
     check('NUL bytes in data are kept', r[0] == 250 and m and m[0][0].endswith(b'a\0b\n'), repr(r))
     c.close()
+    # a bare CR is refused like a bare LF (58-hardening.sh has the smuggling forms)
     c, r = data_session('Subject: cr\r\n\r\na\rb\r\n.\r\n')
-    m = qq_msgs()
-    check('bare CR kept', r[0] == 250 and m and m[0][0].endswith(b'a\rb\n'), repr(r))
+    expect('bare CR: 451', r, 451, 'See http://pobox.com/~djb/docs/smtplf.html.')
+    check('bare CR: connection closed, nothing queued', c.closed() and not qq_msgs(), repr(qq_msgs()))
     c.close()
     # bare LF: 451 and the connection ends; smuggled commands never run
     for name, body in (('bare LF line end', 'Subject: x\r\n\r\nline\nmore\r\n.\r\n'),

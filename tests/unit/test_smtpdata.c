@@ -11,7 +11,7 @@ const char *progname = "test_smtpdata";
 
 struct result { int r; size_t used; int fail; sb out; };
 
-/* Feed in chunks of `chunk` bytes (0: all at once); stop at END/BARELF. */
+/* Feed in chunks of `chunk` bytes (0: all at once); stop at END/BARELF/BARECR. */
 static void run(const char *in, size_t n, size_t chunk, uint64_t limit, struct execscan *x, struct result *res)
 {
   struct smtpdata d;
@@ -45,11 +45,17 @@ static void t_table(void **st)
     {S(".x\r\n.\r\n"), SD_END, S("x\n"), 7},
     {S("a\r\n..\r\n.\r\n"), SD_END, S("a\n.\n"), 10},
     {S("a\r\n.\r\nMAIL FROM:<x>\r\n"), SD_END, S("a\n"), 6},
-    {S("a\rb\r\n.\r\n"), SD_END, S("a\rb\n"), 8},
-    {S("a\r\r\n.\r\n"), SD_END, S("a\r\n"), 7},
-    {S("\r\r\r\n.\r\n"), SD_END, S("\r\r\n"), 7},
-    {S(".\rx\r\n.\r\n"), SD_END, S(".\rx\n"), 8},
-    {S(".\r\r\n.\r\n"), SD_END, S(".\r\n"), 7},
+    /* bare CR anywhere: refused (no smuggling with \r.\r, \r\n.\r, \r.\r\n) */
+    {S("a\rb\r\n.\r\n"), SD_BARECR, S("a"), 3},
+    {S("a\r\r\n.\r\n"), SD_BARECR, S("a"), 3},
+    {S("\r\r\r\n.\r\n"), SD_BARECR, S(""), 2},
+    {S(".\rx\r\n.\r\n"), SD_BARECR, S(""), 3},
+    {S(".\r\r\n.\r\n"), SD_BARECR, S(""), 3},
+    {S("a\r.\rb\r\n.\r\n"), SD_BARECR, S("a"), 3},
+    {S("a\r\n\r.\r\nb\r\n.\r\n"), SD_BARECR, S("a\n"), 5},
+    {S("a\r\nx\r.\r\n"), SD_BARECR, S("a\nx"), 6},
+    {S("a\r\n.\rx\n"), SD_BARECR, S("a\n"), 6},
+    {S("a\r\n.\r.\r\n"), SD_BARECR, S("a\n"), 6},
     {S("a\0b\r\n.\r\n"), SD_END, S("a\0b\n"), 8},
     {S("x. \r\n. \r\n.\r\n"), SD_END, S("x. \n \n"), 12},
     /* bare LF anywhere: refused (no smuggling with \n.\r\n, \r\n.\n, \n.\n) */
@@ -57,7 +63,7 @@ static void t_table(void **st)
     {S("a\r\n.\n"), SD_BARELF, S("a\n"), 5},
     {S("a\r\n\n.\r\n"), SD_BARELF, S("a\n"), 4},
     {S("\n"), SD_BARELF, S(""), 1},
-    {S("a\r\n.\rx\n"), SD_BARELF, S("a\n.\rx"), 7},
+    {S("a\r\n.x\n"), SD_BARELF, S("a\nx"), 6},
     {S("a\r\nb\n.\nc\r\n.\r\n"), SD_BARELF, S("a\nb"), 5},
     /* not the end */
     {S("a\r\n. \r\n"), SD_MORE, S("a\n \n"), 7},
