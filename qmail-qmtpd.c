@@ -4,8 +4,12 @@
  * is one netstring per recipient (K, Z or D). Recipients must be in
  * rcpthosts or locals (locals not with NOLOCAL), unless RELAYCLIENT is
  * set (its value is appended to each). control/databytes (env DATABYTES
- * overrides) limits the message size. Exit 0 at the client's end of
- * session, 100 on a protocol violation, 111 on trouble. */
+ * overrides) limits the message size. A bare CR in the message (one not
+ * followed by LF, in either mode) is refused like SMTP's: "\r.\r" must
+ * not reach a next hop that ends DATA there; so are CR, LF and NUL in
+ * addresses. control/timeoutqmtpsession bounds the whole session.
+ * Exit 0 at the client's end of session, 100 on a protocol violation,
+ * 111 on trouble. */
 #include "auto.h"
 #include "ctl.h"
 #include "netstring.h"
@@ -15,6 +19,7 @@
 #include "received.h"
 #include "sb.h"
 #include "wr.h"
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +49,7 @@ struct server {
 struct message {
   struct qq q;
   int qopen;
-  int toobig, badsender, bother;
+  int toobig, badsender, bother, barecr;
   sb addr;
   sb status;                     /* per recipient: 0 ok, 'D' not ours, 'L' too long, 'N' NUL */
 };
@@ -65,11 +70,12 @@ static void check(struct message *m, int k)
 static void emit(struct server *s, struct message *m, uint64_t *size, const char *p, size_t n)
 {
   if (!add_u64(*size, n, size) || (s->databytes && *size > s->databytes)) { m->toobig = 1; return; }
-  qq_put(&m->q, p, n);
+  if (!m->barecr) qq_put(&m->q, p, n);
 }
 
 /* The message netstring's contents after the length: CRLF becomes LF in
- * CRLF mode (first byte '\r'); a CR before anything else stays. */
+ * CRLF mode (first byte '\r'). A CR not followed by LF marks the message
+ * refused (nothing more is queued). */
 static void body(struct server *s, struct message *m, uint64_t n)
 {
   int crlf = 0, cr = 0;
@@ -86,16 +92,21 @@ static void body(struct server *s, struct message *m, uint64_t n)
     size_t take = rd_buffered(&s->in);
     if (take > n) take = (size_t)n;
     const char *p = (const char *)s->in.buf + s->in.pos;
-    if (!crlf) emit(s, m, &size, p, take);
-    else for (size_t i = 0; i < take; ++i) {
-      if (cr && p[i] != '\n') emit(s, m, &size, "\r", 1);
+    if (!crlf) {
+      for (size_t i = 0; i < take && !m->barecr; ++i) {
+        if (cr && p[i] != '\n') m->barecr = 1;
+        cr = p[i] == '\r';
+      }
+      emit(s, m, &size, p, take);
+    } else for (size_t i = 0; i < take; ++i) {
+      if (cr && p[i] != '\n') m->barecr = 1;
       cr = p[i] == '\r';
       if (!cr) emit(s, m, &size, p + i, 1);
     }
     s->in.pos += take;
     n -= take;
   }
-  if (cr) emit(s, m, &size, "\r", 1);
+  if (cr) m->barecr = 1;
 }
 
 /* An address netstring of at most ADDRMAX bytes into m->addr; returns 0
@@ -108,7 +119,8 @@ static int getaddr(struct server *s, struct message *m, uint64_t *budget, size_t
   int ok = n + extra < ADDRMAX;
   check(m, ns_getbytes(&s->in, n, ok ? &m->addr : 0, budget));
   check(m, ns_getcomma(&s->in, budget));
-  if (ok && m->addr.len && memchr(m->addr.s, 0, m->addr.len)) ok = -1;
+  for (size_t i = 0; ok > 0 && i < m->addr.len; ++i)   /* SMTP refuses these too */
+    if (m->addr.s[i] == 0 || m->addr.s[i] == '\r' || m->addr.s[i] == '\n') ok = -1;
   if (!sb_cat0(&m->addr)) leave(m, 111);
   return ok;
 }
@@ -149,7 +161,7 @@ static int one(struct server *s, struct message *m)
   if (!n) leave(m, 100);
   if (qq_open(&m->q) < 0) leave(m, 111);
   m->qopen = 1;
-  m->toobig = m->badsender = m->bother = 0;
+  m->toobig = m->badsender = m->bother = m->barecr = 0;
   m->status.len = 0;
   if (!received_fmt(&line, &s->rv, time(0))) leave(m, 111);
   qq_put(&m->q, line.s, line.len);
@@ -161,7 +173,7 @@ static int one(struct server *s, struct message *m)
   recipients(s, m);
 
   const char *result;
-  if (!m->bother || m->badsender || m->toobig) {
+  if (!m->bother || m->badsender || m->toobig || m->barecr) {
     qq_abort(&m->q);
     result = "Zno recipients (#4.3.0)";       /* never sent: nobody gets it */
   } else {
@@ -176,6 +188,7 @@ static int one(struct server *s, struct message *m)
   m->qopen = 0;
   if (m->badsender) result = "Dunacceptable sender (#5.1.7)";
   if (m->toobig) result = "Dsorry, that message size exceeds my databytes limit (#5.3.4)";
+  if (m->barecr) result = "Dsorry, I can't accept a bare CR in a message (#5.6.0)";
   for (size_t i = 0; i < m->status.len; ++i) {
     const char *t = result;
     if (m->status.s[i] == 'D') t = "Dsorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)";
@@ -197,6 +210,8 @@ static void setup(struct server *s)
   s->relayclient = getenv("RELAYCLIENT");
   if (ctl_u64("databytes", &s->databytes) < 0) _exit(111);
   if ((x = getenv("DATABYTES")) && !scan_u64s(x, &s->databytes)) _exit(111);
+  uint64_t session;
+  if (ctl_u64("timeoutqmtpsession", &session) < 0) _exit(111);
   s->rv.protocol = "QMTP";
   s->rv.remotehost = getenv("TCPREMOTEHOST");
   s->rv.remoteinfo = getenv("TCPREMOTEINFO");
@@ -205,6 +220,10 @@ static void setup(struct server *s)
   if (!s->rv.local) s->rv.local = getenv("TCPLOCALIP");
   rd_init(&s->in, 0, TIMEOUT);
   wr_init(&s->out, 1, TIMEOUT);
+  /* reads end at the deadline; the alarm catches writes that crawl */
+  rd_deadline_in(&s->in, session);
+  if (session > UINT_MAX - TIMEOUT) session = UINT_MAX - TIMEOUT;
+  alarm(session ? (unsigned)session + TIMEOUT : 0);
 }
 
 int main(void)
