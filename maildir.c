@@ -1,5 +1,6 @@
 #include "maildir.h"
 #include "io.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -135,7 +136,37 @@ int maildir_deliver(const char *dir, const char *prefix, size_t plen, int fd, sb
   if (!r) r = maildir_copyfd(&f, fd);
   if (!r) r = maildir_commit(&f, "new", final);
   { int e = errno; maildir_free(&f); errno = e; }
+  if (!r) maildir_cleantmp(dir, (int64_t)time(0) - MD_TMPAGE);   /* best effort */
   return r;
+}
+
+int maildir_cleantmp(const char *dir, int64_t before)
+{
+  sb p = SB_INIT;
+  size_t base;
+  int gone = 0;
+  unsigned seen = 0;
+  if (!sb_copys(&p, dir) || (p.len && p.s[p.len - 1] != '/' && !sb_catc(&p, '/')) || !sb_cats(&p, "tmp/")) {
+    sb_free(&p);
+    return -1;
+  }
+  base = p.len;
+  DIR *d = opendir(p.s);
+  if (!d) { sb_free(&p); return -1; }
+  struct dirent *e;
+  while (seen < MD_SWEEPMAX && (e = readdir(d))) {
+    struct stat st;
+    if (e->d_name[0] == '.') continue;
+    ++seen;
+    p.len = base;
+    if (!sb_cats(&p, e->d_name)) break;
+    if (lstat(p.s, &st) < 0 || !S_ISREG(st.st_mode)) continue;
+    if ((int64_t)st.st_atime >= before || (int64_t)st.st_mtime >= before) continue;
+    if (unlink(p.s) == 0) ++gone;
+  }
+  closedir(d);
+  sb_free(&p);
+  return gone;
 }
 
 static int make(const char *dir, mode_t mode, int tolerant)

@@ -49,8 +49,19 @@ int maildir_commit(struct maildir_file *f, const char *sub, sb *final);
 void maildir_abort(struct maildir_file *f);
 void maildir_free(struct maildir_file *f);
 
-/* One whole delivery: prefix (may be NULL/0), then fd rewound to 0. */
+/* One whole delivery: prefix (may be NULL/0), then fd rewound to 0.
+ * After a successful one, tmp/ is swept (maildir_cleantmp, 36 hours). */
 int maildir_deliver(const char *dir, const char *prefix, size_t plen, int fd, sb *final);
+
+/* Maildir's rule for tmp/: a file neither read nor written for 36 hours
+ * is a leftover of a delivery that died (killed between creating and
+ * linking it) and is removed. Only regular files whose atime and mtime
+ * are both before `before` (seconds since the epoch); at most MD_SWEEPMAX
+ * entries are looked at per call. Returns how many were removed, -1 if
+ * tmp/ cannot be read. */
+#define MD_TMPAGE (36 * 3600)
+#define MD_SWEEPMAX 1000
+int maildir_cleantmp(const char *dir, int64_t before);
 
 /* mkdir dir, dir/tmp, dir/new, dir/cur with mode. 0 ok, -1 error (errno). */
 int maildir_make(const char *dir, mode_t mode);

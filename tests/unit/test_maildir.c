@@ -126,10 +126,55 @@ static void t_errors(void **st)
   close(fd);
 }
 
+/* tmp/ leftovers: old files go, fresh ones, directories and dot files stay */
+static void t_cleantmp(void **st)
+{
+  (void)st;
+  char dir[] = "/tmp/test_maildir.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  sb md = SB_INIT, p = SB_INIT;
+  assert_true(sb_copys(&md, dir) && sb_cats(&md, "/Maildir"));
+  assert_int_equal(maildir_make(md.s, 0700), 0);
+  const char *names[] = {"old", "fresh", "oldatime-newmtime", ".dot"};
+  int64_t now = 2000000000;
+  for (int i = 0; i < 4; ++i) {
+    p.len = 0;
+    assert_true(sb_copyb(&p, md.s, md.len) && sb_cats(&p, "/tmp/") && sb_cats(&p, names[i]));
+    int fd = open(p.s, O_WRONLY | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    struct timespec ts[2] = {{now - MD_TMPAGE - 10, 0}, {now - MD_TMPAGE - 10, 0}};
+    if (i == 1) ts[0].tv_sec = ts[1].tv_sec = now - 10;
+    if (i == 2) ts[1].tv_sec = now - 10;
+    assert_int_equal(utimensat(AT_FDCWD, p.s, ts, 0), 0);
+  }
+  p.len = 0;
+  assert_true(sb_copyb(&p, md.s, md.len) && sb_cats(&p, "/tmp/olddir"));
+  assert_int_equal(mkdir(p.s, 0700), 0);
+  assert_int_equal(maildir_cleantmp(md.s, now - MD_TMPAGE), 1);
+  for (int i = 0; i < 4; ++i) {
+    p.len = 0;
+    assert_true(sb_copyb(&p, md.s, md.len) && sb_cats(&p, "/tmp/") && sb_cats(&p, names[i]));
+    assert_int_equal(access(p.s, F_OK) == 0, i != 0);
+    unlink(p.s);
+  }
+  assert_int_equal(maildir_cleantmp(md.s, now), 0);
+  p.len = 0;
+  assert_true(sb_copyb(&p, md.s, md.len) && sb_cats(&p, "/tmp/olddir"));
+  rmdir(p.s);
+  assert_int_equal(maildir_cleantmp("/nonexistent/Maildir", now), -1);
+  char cmd[100];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+  sb_free(&md);
+  sb_free(&p);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(t_names), cmocka_unit_test(t_make_deliver), cmocka_unit_test(t_errors),
+    cmocka_unit_test(t_cleantmp),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
