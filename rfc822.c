@@ -352,10 +352,14 @@ static int phrase(sb *out, const struct rfc_toks *l, size_t i, size_t j)
   return 1;
 }
 
-/* rewrite e->cur, add its header form to e->item and its envelope form to addrs */
-static int finish_addr(const struct rfc822_qual *q, struct emit *e)
+/* rewrite e->cur, add its header form to e->item and its envelope form to
+ * addrs. A bare address that rewrites to nothing ("@r.org", ".", "@") is
+ * no address: its header form is empty, so "" in addrs would be a
+ * recipient the header does not show; "" is only for a written <>. */
+static int finish_addr(const struct rfc822_qual *q, struct emit *e, int bare)
 {
   if (!rewrite(q, &e->cur)) return 0;
+  if (bare && !e->cur.n) return 1;
   for (size_t k = 0; k < e->cur.n; ++k)
     if (!unparse_tok(&e->item, &e->cur, k)) return 0;
   if (e->addrs && (!unquote(e->addrs, &e->cur) || !sb_cat0(e->addrs))) return 0;
@@ -384,7 +388,7 @@ static int seg_angle(const struct rfc822_qual *q, struct emit *e, const struct r
     if (l->t[k].type != TK_COMMENT && !tok_copy(&e->cur, l, k)) return RFC_NOMEM;
   if (!phrase(&e->item, l, i, lt)) return RFC_NOMEM;
   if (lt > i && !sb_catc(&e->item, ' ')) return RFC_NOMEM;
-  if (!sb_catc(&e->item, '<') || !finish_addr(q, e) || !sb_catc(&e->item, '>')) return RFC_NOMEM;
+  if (!sb_catc(&e->item, '<') || !finish_addr(q, e, 0) || !sb_catc(&e->item, '>')) return RFC_NOMEM;
   if (!add_comments(e, l, lt + 1, gt) || !add_comments(e, l, gt + 1, j)) return RFC_NOMEM;
   return emit_item(e) ? RFC_OK : RFC_NOMEM;
 }
@@ -401,7 +405,7 @@ static int seg_bare(const struct rfc822_qual *q, struct emit *e, const struct rf
     if (!end && l->t[k].type == TK_COMMENT) continue;
     int w = !end && is_word(&l->t[k]);
     if (end || (w && prevword)) {
-      if (e->cur.n && !finish_addr(q, e)) return RFC_NOMEM;
+      if (e->cur.n && !finish_addr(q, e, 1)) return RFC_NOMEM;
       if (!add_comments(e, l, start, k)) return RFC_NOMEM;
       if (e->item.len && !emit_item(e)) return RFC_NOMEM;
       e->cur.n = 0;

@@ -79,6 +79,35 @@ static void t_addrlist(void **st)
   sb_free(&out); sb_free(&addrs); sb_free(&j);
 }
 
+/* A bare address that qualifies to nothing (a source route without ':',
+ * a lone '.' or '@') is no recipient: its header form is empty, so an
+ * envelope "" would be a recipient nobody sees (tests/fuzz/fuzz_rfc822
+ * found "To: x, @u b" giving one). Only a written <> gives "". */
+static void t_addrlist_empty(void **st)
+{
+  static const struct { const char *in, *out; size_t n; } c[] = {
+    {"@u", "", 0},
+    {".", "", 0},
+    {"@", "", 0},
+    {"@u b", "b@host.example.com", 1},
+    {"a@b.org, @r.org, c@d.org", "a@b.org, c@d.org", 2},
+    {"g: @u;", "g: ;", 0},
+    {"<@x.org>", "<>", 1},
+    {"<>", "<>", 1},
+  };
+  sb out = SB_INIT, addrs = SB_INIT;
+  (void)st;
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; ++i) {
+    out.len = addrs.len = 0;
+    if (rfc822_addrlist(&Q, c[i].in, strlen(c[i].in), 4, &out, &addrs) != RFC_OK) fail_msg("%s: not ok", c[i].in);
+    if (strcmp(out.s, c[i].out)) fail_msg("%s: got [%s] want [%s]", c[i].in, out.s, c[i].out);
+    size_t n = 0;
+    for (size_t k = 0; k < addrs.len; ++k) n += !addrs.s[k];
+    if (n != c[i].n) fail_msg("%s: %zu addresses, want %zu", c[i].in, n, c[i].n);
+  }
+  sb_free(&out); sb_free(&addrs);
+}
+
 static void t_addrlist_bad(void **st)
 {
   static const char *const c[] = {
@@ -203,7 +232,7 @@ static void t_tokenize_bytewise(void **st)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(t_addrlist), cmocka_unit_test(t_addrlist_bad), cmocka_unit_test(t_fold),
+    cmocka_unit_test(t_addrlist), cmocka_unit_test(t_addrlist_empty), cmocka_unit_test(t_addrlist_bad), cmocka_unit_test(t_fold),
     cmocka_unit_test(t_addr_arg), cmocka_unit_test(t_hfield), cmocka_unit_test(t_quote),
     cmocka_unit_test(t_qual_bad), cmocka_unit_test(t_tokenize_bytewise),
   };
