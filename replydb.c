@@ -40,7 +40,10 @@ int replydb_update(const char *db, size_t len, const char *texthash, const char 
     const char *colon = memrchr(l, ':', ll);
     uint64_t t;
     if (!colon || !hexval(colon + 1, ll - (size_t)(colon - l) - 1, &t)) continue;
-    if ((time_t)t > now || now - (time_t)t >= interval) continue;        /* expired */
+    /* in unsigned arithmetic: a time from an edited file may be beyond
+     * time_t (16 hex digits), and now - t must not overflow */
+    if (now < 0 || t > (uint64_t)now || (uint64_t)now - t >= (uint64_t)(interval < 0 ? 0 : interval))
+      continue;                                                          /* future or expired */
     if ((size_t)(colon - l) == sl && !strncasecmp(l, sender, sl)) { sb_free(&keep); return 0; }
     if (!sb_catb(&keep, l, ll + 1)) { sb_free(&keep); return -1; }
   }

@@ -81,9 +81,30 @@ static void t_replydb(void **st)
   sb_free(&out); sb_free(&out2);
 }
 
+/* Times beyond time_t in an edited file (found by tests/fuzz/fuzz_replydb:
+ * now - t overflowed, undefined, and in practice kept the entry for
+ * ever): such an entry is in the future and dropped like any other. */
+static void t_replydb_time(void **st)
+{
+  sb out = SB_INIT;
+  (void)st;
+  const char *db = "QRDBv1:abc\njoe@x:8000000000000000\nann@x:ffffffffffffffff\nbob@x:3e8\n";
+  assert_int_equal(replydb_update(db, strlen(db), "abc", "joe@x", 1050, 100, &out), 1);
+  assert_string_equal(out.s, "QRDBv1:abc\nbob@x:3e8\njoe@x:41a\n");
+  assert_int_equal(replydb_update(db, strlen(db), "abc", "ann@x", 1050, 100, &out), 1);
+  assert_int_equal(replydb_update(db, strlen(db), "abc", "bob@x", 1050, 100, &out), 0);
+  /* the largest interval and clock still compare without overflow */
+  assert_int_equal(replydb_update(db, strlen(db), "abc", "bob@x", 1050, INT64_MAX, &out), 0);
+  assert_int_equal(replydb_update(db, strlen(db), "abc", "joe@x", INT64_MAX, INT64_MAX, &out), 1);
+  /* a clock before 1970: nothing in the file counts */
+  assert_int_equal(replydb_update(db, strlen(db), "abc", "bob@x", -1, 100, &out), 1);
+  sb_free(&out);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {cmocka_unit_test(t_header), cmocka_unit_test(t_sender),
-                                     cmocka_unit_test(t_split), cmocka_unit_test(t_replydb)};
+                                     cmocka_unit_test(t_split), cmocka_unit_test(t_replydb),
+                                     cmocka_unit_test(t_replydb_time)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
