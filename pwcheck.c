@@ -1,4 +1,5 @@
 #include "pwcheck.h"
+#include <argon2.h>
 #include "base64.h"
 #include "sb.h"
 #include <crypt.h>
@@ -165,6 +166,30 @@ static int cleareq(const char *val, size_t vn, const char *clear, size_t cl)
   return r;
 }
 
+/* {ARGON2}: the PHC string libargon2 writes ($argon2id$v=19$m=..,t=..,p=..$salt$hash),
+ * as OpenLDAP's pw-argon2 module stores it. The cost parameters come from
+ * the value, so bound them: a directory entry must not make a login
+ * allocate gigabytes or spin for minutes. */
+static int argon2check(const char *v, size_t vn, const char *clear, size_t cl)
+{
+  argon2_type t;
+  /* the variant is public (the stored value's prefix), not secret */
+  if (strstr(v, "$argon2id$") == v) t = Argon2_id;
+  else if (strstr(v, "$argon2i$") == v) t = Argon2_i;
+  else if (strstr(v, "$argon2d$") == v) t = Argon2_d;
+  else return PW_UNSUPPORTED;
+  const char *m = strstr(v, "$m="), *tt = strstr(v, ",t="), *p = strstr(v, ",p=");
+  if (!m || !tt || !p || vn > 512) return PW_NOMATCH;
+  unsigned long mem = strtoul(m + 3, NULL, 10), it = strtoul(tt + 3, NULL, 10), par = strtoul(p + 3, NULL, 10);
+  if (!mem || mem > PW_ARGON2_MAXMEM || !it || it > PW_ARGON2_MAXT || !par || par > 16) return PW_UNSUPPORTED;
+  int r = argon2_verify(v, clear, cl, t);
+  if (r == ARGON2_OK) return PW_MATCH;
+  if (r == ARGON2_VERIFY_MISMATCH || r == ARGON2_DECODING_FAIL || r == ARGON2_SALT_TOO_SHORT ||
+      r == ARGON2_OUTPUT_TOO_SHORT)
+    return PW_NOMATCH;
+  return r == ARGON2_MEMORY_ALLOCATION_ERROR ? PW_ERROR : PW_NOMATCH;
+}
+
 int pw_check(const char *stored, size_t slen, const char *clear, int allow_clear)
 {
   char val[PW_MAXSTORED + 1];
@@ -190,6 +215,7 @@ int pw_check(const char *stored, size_t slen, const char *clear, int allow_clear
   r = PW_UNSUPPORTED;
   if (!strcasecmp(name, "CRYPT")) r = cryptcheck(v, vn, clear);
   else if (!strcasecmp(name, "NS-MTA-MD5")) r = nsmta(v, vn, clear, cl);
+  else if (!strcasecmp(name, "ARGON2")) r = argon2check(v, vn, clear, cl);
   else if (!strcasecmp(name, "CLEARTEXT") || !strcasecmp(name, "PLAIN")) {
     if (allow_clear) r = vn ? cleareq(v, vn, clear, cl) : PW_NOMATCH;
   } else {

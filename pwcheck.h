@@ -32,6 +32,9 @@ enum { PW_MATCH = 0, PW_NOMATCH = 1, PW_UNSUPPORTED = 2, PW_ERROR = 3 };
  * with allow_clear. PW_UNSUPPORTED: unknown scheme or crypt method, or
  * a crypt value no hash of its method can equal (cleartext, truncated);
  * PW_ERROR: the library failed (out of memory): a temporary problem. */
+/* {ARGON2} values whose cost exceeds these are refused (PW_UNSUPPORTED) */
+#define PW_ARGON2_MAXMEM (1024 * 1024)   /* KiB: 1 GiB */
+#define PW_ARGON2_MAXT 64
 int pw_check(const char *stored, size_t slen, const char *clear, int allow_clear);
 /* text for logs: "match", "wrong password", ... */
 const char *pw_result_text(int r);

@@ -10,7 +10,8 @@
  *   {SMD5} {SSHA} {SSHA256} {SSHA384} {SSHA512}
  *                                base64(digest(password || salt) || salt)
  *   {NS-MTA-MD5}                 hex(MD5(s || 0x59 || password || 0xF7 || s)) || s,
- *                                s = 32 hex characters of the salt's first 16 bytes */
+ *                                s = 32 hex characters of the salt's first 16 bytes
+ *   {ARGON2}                     libargon2's $argon2id$v=19$m=65536,t=3,p=1$salt$hash */
 #ifndef PWGEN_H
 #define PWGEN_H
 #include <stddef.h>
@@ -18,7 +19,7 @@
 
 enum { PWG_OK = 0, PWG_UNSUPPORTED, PWG_BADSALT, PWG_ERROR };
 
-enum pwg_kind { PWG_KIND_CRYPT, PWG_KIND_DIGEST, PWG_KIND_SALTED, PWG_KIND_NSMTA };
+enum pwg_kind { PWG_KIND_CRYPT, PWG_KIND_DIGEST, PWG_KIND_SALTED, PWG_KIND_NSMTA, PWG_KIND_ARGON2 };
 
 struct pwg_scheme {
   const char *name;     /* digest -t name, lower case */

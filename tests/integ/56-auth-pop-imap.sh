@@ -106,7 +106,7 @@ entry() {
   [ $_ids = 1 ] && printf 'qmailUID: %s\nqmailGID: %s\n' "$_id" "$_id"
   echo
 }
-SCHEMES="crypt:default crypt:-b crypt:-5 crypt:-C crypt:-f:\$5\$ crypt:-f:\$6\$ md5 smd5 sha ssha sha256 ssha256 sha384 ssha384 sha512 ssha512 rmd160 ns-mta-md5 md4"
+SCHEMES="crypt:default crypt:-b crypt:-5 crypt:-C crypt:-f:\$5\$ crypt:-f:\$6\$ md5 smd5 sha ssha sha256 ssha256 sha384 ssha384 sha512 ssha512 rmd160 ns-mta-md5 md4 argon2"
 # scheme user names: crypt-b, md5, ...; bin/digest makes every hash
 uname_of() { echo "$1" | sed 's/^crypt:default$/crypt/; s/[:$]//g; s/^crypt-f/crypt/'; }
 hash_of() {  # SPEC PASSWORD

@@ -67,6 +67,9 @@ static const struct { const char *stored, *right; } good[] = {
    "p\xc3\xa4ssw\xc3\xb6rd \xe2\x82\xac"},   /* salt with NUL, 0xff, newline */
   {"{RMD160}zZi/AgLvB+OOh/a9lEXl5zMeLHg=", "secret"},
   {"{NS-MTA-MD5}e751c90482cbccd29997243108459180QpZ8r2Lk9XmVb4Nc7Tg1Hy6Ws3Je5Fd0", "secret"},
+  /* {ARGON2}: made with the argon2 CLI ("echo -n secret | argon2 saltsaltsalt -id -t 2 -m 16 -p 1 -e") */
+  {"{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$1CwXL6HeNW2QYFHKOHuNH1eByKY4sVm8ZpmxPrwq98g", "secret"},
+  {"{argon2}$argon2i$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0$fEGCbWi5gZRCnqWVcSLVKlicOY42ZuQ9M4nKfUITMX4", "secret"},
   {"{ns-mta-md5}E751C90482CBCCD29997243108459180QpZ8r2Lk9XmVb4Nc7Tg1Hy6Ws3Je5Fd0", "secret"},  /* hex is case-blind */
 };
 
@@ -164,6 +167,11 @@ static const struct { const char *stored; const char *pw; int clear; int want; }
   {"{MD5}5en6G6MezRroT3XKqkdPOmY/BfQ=", "secret", 0, PW_NOMATCH},  /* SHA-sized: unsalted must be exact */
   {"{SMD5}Xr4i", "secret", 0, PW_NOMATCH},                         /* shorter than a digest */
   {"{NS-MTA-MD5}00000000000000000000000000000000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "secret", 0, PW_NOMATCH},
+  /* {ARGON2} costing 2 GiB: refused before any allocation */
+  {"{ARGON2}$argon2id$v=19$m=2097152,t=1,p=1$c2FsdHNhbHRzYWx0$V5BFNwY7NaW8CjwoxdqWIU/Ijz1WBddDjYkFqbbMFBA", "secret", 0, PW_UNSUPPORTED},
+  {"{ARGON2}$argon2x$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$AAAA", "secret", 0, PW_UNSUPPORTED},
+  {"{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0$", "secret", 0, PW_NOMATCH},
+  {"{ARGON2}$argon2id$garbage", "secret", 0, PW_NOMATCH},
   {"{NS-MTA-MD5}e751c90482cbccd29997243108459180QpZ8r2Lk9XmVb4Nc7Tg1Hy6Ws3Je5Fd", "secret", 0, PW_NOMATCH},
   {"{NS-MTA-MD5}g751c90482cbccd29997243108459180QpZ8r2Lk9XmVb4Nc7Tg1Hy6Ws3Je5Fd0", "secret", 0, PW_NOMATCH},
   {"{SSHA5tnTpdUjp/Sj68iV0t7waZg9F9GggLnk", "secret", 0, PW_NOMATCH},   /* no closing brace */
