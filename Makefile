@@ -93,7 +93,7 @@ deps:
 # its seeds plus FUZZSMOKE seconds.
 FUZZCC = clang
 FUZZTIME = 60
-FUZZSMOKE = 3
+FUZZSMOKE = 2
 FUZZFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZSRC = $(wildcard tests/fuzz/fuzz_*.c)
