@@ -47,6 +47,7 @@ struct config {
   unsigned failed;          /* the failed logins so far (rerun) */
   int relayed;              /* fd 0/1 is the plaintext end of our TLS relay */
   const char *failcode;     /* AUTHFAILCODE of the failure (rerun) */
+  int64_t handedon;         /* rerun: IMAPLOGINSTART, rd_clock() when the login went to the chain; 0 unknown */
   char tag[IMAP_TAGMAX + 1];  /* the pending tag (rerun) */
   uid_t uid;                /* of the network half */
   gid_t gid;
@@ -233,13 +234,26 @@ static void capability(struct session *s, sb *caps)
   if (!imap_capability(caps, s->tlsavail && !s->tls, !loginok(s))) die_nomem();
 }
 
-/* A failed login: answered after FAILDELAY, the same for every reason;
- * the IMAP_FAILMAX-th closes the session. */
-static void failed(struct session *s, const char *tag, const char *code)
+/* Until FAILDELAY after since (rd_clock ms): a failed login is answered
+ * at the same instant however long the chain took to refuse it, so an
+ * unknown user (a dummy yescrypt) and a wrong {SSHA} password (one SHA-1)
+ * cannot be told apart by the time. */
+static void faildelay(int64_t since)
+{
+  int64_t left = since + FAILDELAY * 1000 - rd_clock();
+  if (left > FAILDELAY * 1000) left = FAILDELAY * 1000;
+  if (left <= 0) return;
+  struct timespec t = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
+  while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
+}
+
+/* A failed login: answered FAILDELAY after since, the same for every
+ * reason; the IMAP_FAILMAX-th closes the session. */
+static void failed(struct session *s, const char *tag, const char *code, int64_t since)
 {
   ++s->failed;
   logf_("login failed (%u of %d)%s%s", s->failed, IMAP_FAILMAX, code ? ": AUTHFAILCODE " : "", code ? code : "");
-  sleep(FAILDELAY);
+  faildelay(since);
   reply(s, tag, imap_failtext(code));
   if (s->failed >= IMAP_FAILMAX) {
     logf_("too many failed logins, closing");
@@ -257,7 +271,7 @@ static void handover(struct session *s, const char *tag, const char *how, const 
     if (!imap_logsafe(&lu, user, ulen, 64) || !sb_cat0(&lu)) die_nomem();
     logf_("%s %s refused: empty or oversized login or password, or CR, LF inside", how, lu.s);
     sb_free(&lu);
-    failed(s, tag, NULL);
+    failed(s, tag, NULL, rd_clock());
     return;
   }
   char mode = s->tls ? 'T' : 'P';
@@ -444,7 +458,7 @@ static noreturn void network(const struct config *c, int credfd, int sp)
   s.tlsavail = sp >= 0 && tls_server_available(&c->tlsopt);
 
   if (c->rerun) {
-    failed(&s, c->tag, c->failcode);
+    failed(&s, c->tag, c->failcode, c->handedon ? c->handedon : rd_clock());
   } else {
     if (c->imaps) {
       if (!s.tlsavail) {
@@ -504,6 +518,7 @@ static noreturn void runchain(int argc, char **argv, const struct config *c, cha
   if (setenv("IMAPLOGINTAG", tag, 1) < 0) die_nomem();
   setnum("IMAPLOGINFAILED", failed + 1);
   if ((mode == 'T' || c->relayed) && setenv("IMAPLOGINTLS", "1", 1) < 0) die_nomem();
+  setnum("IMAPLOGINSTART", (unsigned long)rd_clock());   /* the failure delay counts from now */
   if (strcmp(c->remoteip, "unknown") && setenv("IP", c->remoteip, 1) < 0) die_nomem();
 
   sb d = SB_INIT;
@@ -554,6 +569,11 @@ int main(int argc, char **argv)
     const char *fc = getenv("AUTHFAILCODE");
     static char fcbuf[24];
     if (fc && strlen(fc) < sizeof fcbuf) c.failcode = memcpy(fcbuf, fc, strlen(fc) + 1);
+    /* the same boot's monotonic clock, not in the future, a minute at most ago */
+    uint64_t hs;
+    const char *h = getenv("IMAPLOGINSTART");
+    int64_t now = rd_clock();
+    if (h && scan_u64s(h, &hs) && hs <= (uint64_t)now && (int64_t)hs > now - 60000) c.handedon = (int64_t)hs;
   }
   /* only we set them, for the next run; AUTHENTICATED would let a
    * Courier module skip the password check */
@@ -561,6 +581,7 @@ int main(int argc, char **argv)
   unsetenv("IMAPLOGINTAG");
   unsetenv("IMAPLOGINTLS");
   unsetenv("AUTHFAILCODE");
+  unsetenv("IMAPLOGINSTART");
   unsetenv("AUTHENTICATED");
   readconfig(&c);
   c.root = getuid() == 0 || geteuid() == 0;

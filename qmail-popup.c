@@ -69,6 +69,7 @@ struct session {
   unsigned errors;
   char stamp[POP3_STAMPMAX + 1];
   int credfd, statfd, relayfd;
+  int64_t handover;          /* rd_clock() when the login went to the chain */
 };
 
 /* ---- logging: "qmail-popup: <ip>: <text>" ---- */
@@ -236,6 +237,19 @@ static void refuse_cleartext(struct session *s)
   err(s, "-ERR [AUTH] plaintext login is not allowed here: use STLS first");
 }
 
+/* Until FAIL_DELAY after the login was handed on: the answer to a failed
+ * login comes at the same instant however long the chain took, so an
+ * unknown user (a dummy yescrypt) and a wrong {SSHA} password (one SHA-1)
+ * cannot be told apart by the time. */
+static void faildelay(int64_t since)
+{
+  int64_t left = since + FAIL_DELAY * 1000 - rd_clock();
+  if (left > FAIL_DELAY * 1000) left = FAIL_DELAY * 1000;
+  if (left <= 0) return;
+  struct timespec t = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
+  while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
+}
+
 /* The chain's end as the root half reports it: {'E', code} or {'S', sig} */
 static _Noreturn void endsession(struct session *s, const char *who)
 {
@@ -251,7 +265,7 @@ static _Noreturn void endsession(struct session *s, const char *who)
     bye(s, 0);
   }
   logf_("%s: %s (%s %d)", who, text + 5, exited ? "exit" : "signal", code);
-  sleep(FAIL_DELAY);
+  faildelay(s->handover);
   put(s, text);
   bye(s, 0);
 }
@@ -260,6 +274,7 @@ static _Noreturn void login(struct session *s, const char *user, size_t ulen, co
 {
   char who[80];
   snprintf(who, sizeof who, "%s", safe(user, ulen));
+  s->handover = rd_clock();
   if (!pop3_credmake(&s->cred, s->tls ? 'T' : 'P', user, ulen, pass, plen, s->stamp)) {
     wipe_all(s);
     logf_("%s: malformed login", who);
