@@ -185,27 +185,35 @@ send_to() {
   msg "$1" "$2" "${3:-hello}" | inject -f "${SENDER:-sender@testhost.example}" "$1"
 }
 
-# crash_burst PROG N KILLS...: inject N messages to user "burst" in the
-# background; whenever the Maildir holds KILL_i messages, SIGKILL the
-# instance's PROG and restart. Then every message must arrive (at least
-# once) and the queue must be empty.
-crash_burst() {
-  _cb_prog=$1 _cb_n=$2; shift 2
-  add_user burst
-  _cb_md=$(home_of burst)/Maildir
-  qstart || { notok "qmail-start comes up"; return; }
+# burst_inject USER N: inject N messages (X-Seq: 1..N) to USER@testhost.example
+# in the background ($BURST_PID); failures are listed in $T/injfail.
+burst_inject() {
   rm -f "$T/injected" "$T/injfail"
   (
-    _cb_i=1
-    while [ $_cb_i -le "$_cb_n" ]; do
-      printf 'To: burst@testhost.example\nSubject: burst %s\nX-Seq: %s\n\n.\n' $_cb_i $_cb_i |
-        "$QH/bin/qmail-inject" -f sender@testhost.example burst@testhost.example ||
-        echo "$_cb_i" >> "$T/injfail"
-      _cb_i=$((_cb_i + 1))
+    _bi_i=1
+    while [ $_bi_i -le "$2" ]; do
+      printf 'To: %s@testhost.example\nSubject: burst %s\nX-Seq: %s\n\n.\n' "$1" $_bi_i $_bi_i |
+        "$QH/bin/qmail-inject" -f sender@testhost.example "$1@testhost.example" ||
+        echo "$_bi_i" >> "$T/injfail"
+      _bi_i=$((_bi_i + 1))
     done
     touch "$T/injected"
   ) &
-  _cb_inj=$!
+  BURST_PID=$!
+}
+
+# crash_burst PROG N KILLS...: inject N messages to user "burst" (or
+# $CB_USER) in the background; whenever the Maildir holds KILL_i messages,
+# SIGKILL the instance's PROG and restart. Then every message must arrive
+# (at least once) and the queue must be empty.
+crash_burst() {
+  _cb_prog=$1 _cb_n=$2; shift 2
+  _cb_user=${CB_USER:-burst}
+  add_user "$_cb_user"
+  _cb_md=$(home_of "$_cb_user")/Maildir
+  qstart || { notok "qmail-start comes up"; return; }
+  burst_inject "$_cb_user" "$_cb_n"
+  _cb_inj=$BURST_PID
   for _cb_k in "$@"; do
     if ! wait_for_count "$_cb_md" "$_cb_k" 120; then
       notok "$_cb_k messages delivered before killing $_cb_prog" "only $(maildir_count "$_cb_md")"
@@ -227,4 +235,6 @@ crash_burst() {
   check "SIGTERM: every process exits" qstop
 }
 _seqs() { find "$1/new" "$1/cur" -type f -exec sed -n 's/^X-Seq: //p' {} + 2>/dev/null; }
+# seq_dups MAILDIR: how many X-Seq values arrived more than once.
+seq_dups() { _seqs "$1" | sort -n | uniq -d | wc -l | tr -d ' '; }
 _all_seqs() { [ "$(_seqs "$1" | sort -un | wc -l)" -ge "$2" ]; }
