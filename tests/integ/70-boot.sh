@@ -1,26 +1,32 @@
 #!/bin/sh
 # The boot/ scripts under daemontools: svscan on a private service
 # directory runs qmail, qmail-smtpd, qmail-qmqpd, qmail-smtpsd (smtps),
-# qmail-submission and the embedded directory (qmail-slapd) of the
-# instance on loopback ports. Mail comes in over SMTP and is delivered
-# through the directory; smtps speaks TLS before anything else and wants
-# AUTH, submission wants STARTTLS and then AUTH (and, with auth_smtp
-# installed, a submission as elvis relays and is delivered); svc -t of
-# each service recovers; every service logs under log/.
+# qmail-submission, qmail-pop3d, qmail-pop3sd, qmail-imapd, qmail-imapsd
+# and the embedded directory (qmail-slapd) of the instance on loopback
+# ports. Mail comes in over SMTP and is delivered through the directory;
+# smtps speaks TLS before anything else and wants AUTH, submission wants
+# STARTTLS and then AUTH (and, with auth_smtp installed, a submission as
+# elvis relays and is delivered); elvis reads his mail over POP3 (STLS),
+# POP3S, IMAP (STARTTLS) and IMAPS, logging in through the directory;
+# svc -t of each service recovers; every service logs under log/.
 . "$(dirname "$0")/../lib.sh"
 
 SV=$T/service
 SUFFIX=dc=example,dc=com
 ROOTDN=cn=admin,$SUFFIX
 ROOTPW=secret
-SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
+SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission qmail-pop3d qmail-pop3sd qmail-imapd qmail-imapsd"
 ELVISPW=love-me-tender
 
-for p in qmail-start qmail-send qmail-lspawn qmail-local qmail-smtpd qmail-qmqpd qmail-mkslapd; do
+for p in qmail-start qmail-send qmail-lspawn qmail-local qmail-smtpd qmail-qmqpd qmail-mkslapd qmail-popup qmail-pop3d \
+         auth_pop qmail-imaplogin auth_imap; do
   if [ ! -x "$QH/bin/$p" ]; then
     notok "boot: $p is installed" "missing $QH/bin/$p"
     done_testing; exit
   fi
+done
+for p in doveconf /usr/lib/dovecot/imap; do
+  command -v "$p" > /dev/null 2>&1 || { notok "boot: $p is installed (the IMAP engine)" "missing $p"; done_testing; exit; }
 done
 for s in $SVCS; do
   [ -x "$QH/boot/$s/run" ] && [ -x "$QH/boot/$s/log/run" ] || { notok "boot: $s is installed" "no $QH/boot/$s/run"; done_testing; exit; }
@@ -70,6 +76,24 @@ smtpchk() {
 }
 smtps_up() { python3 "$T/smtpchk.py" "$TPORT" up-smtps > /dev/null 2>&1; }
 subm_up() { python3 "$T/smtpchk.py" "$MPORT" up-submission > /dev/null 2>&1; }
+# the mail access services: accesschk.py (below) PORT up-pop3|up-pop3s|up-imap|up-imaps
+pop3_up() { python3 "$T/accesschk.py" "$P3PORT" up-pop3 > /dev/null 2>&1; }
+pop3s_up() { python3 "$T/accesschk.py" "$P3SPORT" up-pop3s > /dev/null 2>&1; }
+imap_up() { python3 "$T/accesschk.py" "$I4PORT" up-imap > /dev/null 2>&1; }
+imaps_up() { python3 "$T/accesschk.py" "$I4SPORT" up-imaps > /dev/null 2>&1; }
+# accesschk PORT SCENARIO [ARG...]: like smtpchk, with accesschk.py
+accesschk() {
+  python3 "$T/accesschk.py" "$@" > "$T/accesschk.out" 2>&1
+  _rc=$?
+  while IFS= read -r _l; do
+    case $_l in
+      "ok "*) ok "boot: ${_l#ok }" ;;
+      "fail "*) notok "boot: ${_l#fail }" ;;
+      *) echo "# $_l" ;;
+    esac
+  done < "$T/accesschk.out"
+  grep -q '^ok \|^fail ' "$T/accesschk.out" || notok "boot: accesschk $*" "no result (exit $_rc)"
+}
 qmail_up() { [ -n "$(qpids qmail-send)" ] && [ -n "$(qpids qmail-lspawn)" ]; }
 # svpid SVC: pid of the service's process, from svstat ("up (pid N) ...")
 svpid() { svstat "$SV/$1" 2>/dev/null | sed -n 's/.*: up (pid \([0-9]*\)).*/\1/p'; }
@@ -83,6 +107,10 @@ ready() {  # ready SVC: the service does its job
     qmail-qmqpd) qmqp_up ;;
     qmail-smtpsd) smtps_up ;;
     qmail-submission) subm_up ;;
+    qmail-pop3d) pop3_up ;;
+    qmail-pop3sd) pop3s_up ;;
+    qmail-imapd) imap_up ;;
+    qmail-imapsd) imaps_up ;;
   esac
 }
 # Processes of this test's supervision tree: supervise, the services and
@@ -123,18 +151,19 @@ trap 'finish' EXIT
 trap 'finish; exit 1' INT TERM
 
 # --- setup: ports, directory, control files, mailbox
-# five different free loopback ports (a port is free when asked, so the
+# nine different free loopback ports (a port is free when asked, so the
 # kernel may hand out one twice)
 PORTS=
-for _i in 1 2 3 4 5; do
+for _i in 1 2 3 4 5 6 7 8 9; do
   _p=$(freeport)
   while case " $PORTS " in *" $_p "*) true ;; *) false ;; esac; do _p=$(freeport); done
   PORTS="$PORTS $_p"
 done
 set -- $PORTS
-LPORT=$1 SPORT=$2 QPORT=$3 TPORT=$4 MPORT=$5
+LPORT=$1 SPORT=$2 QPORT=$3 TPORT=$4 MPORT=$5 P3PORT=$6 P3SPORT=$7 I4PORT=$8 I4SPORT=$9
 set --
-for s in qmail-slapd:$LPORT qmail-smtpd:$SPORT qmail-qmqpd:$QPORT qmail-smtpsd:$TPORT qmail-submission:$MPORT; do
+for s in qmail-slapd:$LPORT qmail-smtpd:$SPORT qmail-qmqpd:$QPORT qmail-smtpsd:$TPORT qmail-submission:$MPORT \
+         qmail-pop3d:$P3PORT qmail-pop3sd:$P3SPORT qmail-imapd:$I4PORT qmail-imapsd:$I4SPORT; do
   echo 127.0.0.1 > "$QH/boot/${s%%:*}/env/IP"
   echo "${s#*:}" > "$QH/boot/${s%%:*}/env/PORT"
 done
@@ -157,9 +186,12 @@ ctl ldaplocaldelivery 0
 # hidden from anonymous searches)
 ctl ldaprebind 1
 check "boot: control/Makefile builds the rules cdbs" make -s -C "$QH/control"
-for c in qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission; do
+for c in qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission qmail-pop3d qmail-imapd; do
   check "boot: $c.cdb exists" test -s "$QH/control/$c.cdb"
 done
+check "boot: the implicit TLS services' env/ is installed (POP3S, IMAPS)" \
+  test "$(cat "$QH/boot/qmail-pop3sd/env/POP3S" "$QH/boot/qmail-imapsd/env/IMAPS" | tr '\n' ' ')" = "1 1 "
+check "boot: control/dovecot-imap.conf is installed" test -s "$QH/control/dovecot-imap.conf"
 check "boot: the submission services' env/ is installed (SMTPS, TLSREQUIRED, AUTHREQUIRED, SMTPAUTH)" \
   test "$(cat "$QH/boot/qmail-smtpsd/env/SMTPS" "$QH/boot/qmail-submission/env/TLSREQUIRED" \
               "$QH/boot/qmail-smtpsd/env/AUTHREQUIRED" "$QH/boot/qmail-submission/env/AUTHREQUIRED" \
@@ -284,7 +316,110 @@ else:
     sys.exit(2)
 PY
 
-# --- svscan with the six services
+# accesschk.py PORT SCENARIO [USER PASSWORD]: the POP3 and IMAP services,
+# prints "ok NAME" or "fail NAME REASON" per step (up-*: exit 0 when the
+# service answers). TLS is verified against control/cert.pem (its name
+# once on a raw socket, as smtpchk.py does).
+cat > "$T/accesschk.py" <<'PY'
+import imaplib, os, poplib, re, socket, ssl, sys
+port, scen, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+CA = os.environ["QH"] + "/control/cert.pem"
+ctx = ssl.create_default_context(cafile=CA)
+ctx.check_hostname = False
+def res(name, good, why=""):
+    print("ok " + name if good else "fail %s # %s" % (name, why))
+    sys.stdout.flush()
+def named():
+    """a handshake verified for testhost.example, the first line after it"""
+    v = ssl.create_default_context(cafile=CA)
+    t = v.wrap_socket(socket.create_connection(("127.0.0.1", port), 10), server_hostname="testhost.example")
+    t.settimeout(10)
+    return t.makefile("rb").readline()
+if scen in ("up-pop3", "up-imap"):
+    s = socket.create_connection(("127.0.0.1", port), 3)
+    s.settimeout(5)
+    f = s.makefile("rwb")
+    g = f.readline()
+    if scen == "up-imap":
+        sys.exit(0 if g.startswith(b"* OK ") and b"STARTTLS" in g else 1)
+    f.write(b"CAPA\r\n"); f.flush()
+    capa = []
+    while True:
+        l = f.readline()
+        if not l or l == b".\r\n": break
+        capa.append(l.strip())
+    sys.exit(0 if g.startswith(b"+OK <") and b"STLS" in capa else 1)
+elif scen in ("up-pop3s", "up-imaps"):
+    t = ssl._create_unverified_context().wrap_socket(socket.create_connection(("127.0.0.1", port), 3))
+    t.settimeout(5)
+    g = t.makefile("rb").readline()
+    sys.exit(0 if g.startswith(b"+OK <" if scen == "up-pop3s" else b"* OK ") else 1)
+elif scen == "pop3":
+    user, pw = args
+    p = poplib.POP3("127.0.0.1", port, timeout=30)
+    p.stls(context=ctx)
+    p.user(user)
+    try:
+        p.pass_("wrong-" + pw); r = b"accepted"
+    except poplib.error_proto as e:
+        r = e.args[0]
+    res("pop3 (110): STLS, a wrong password: -ERR [AUTH] authorization failed", r == b"-ERR [AUTH] authorization failed", r)
+    p = poplib.POP3("127.0.0.1", port, timeout=30)
+    p.stls(context=ctx)
+    p.user(user)
+    r = p.pass_(pw)
+    n = p.stat()[0]
+    res("pop3 (110): STLS, USER/PASS as %s through the directory: +OK, %d messages" % (user, n), r.startswith(b"+OK") and n >= 2, r)
+    subj = [l for i in range(1, n + 1) for l in p.top(i, 0)[1] if l.startswith(b"Subject: ")]
+    res("pop3: the messages delivered over SMTP are there (boot one, boot two)",
+        b"Subject: boot one" in subj and b"Subject: boot two" in subj, subj)
+    p.quit()
+elif scen == "pop3s":
+    user, pw = args
+    g = named()
+    res("pop3s (995): TLS from the first byte, certificate verified for testhost.example, then +OK",
+        g.startswith(b"+OK <") and b"@testhost.example>" in g, g)
+    p = poplib.POP3_SSL("127.0.0.1", port, context=ctx, timeout=30)
+    p.user(user)
+    r = p.pass_(pw)
+    resp, lines, octets = p.retr(1)
+    res("pop3s: USER/PASS as %s, RETR 1" % user, r.startswith(b"+OK") and any(l.startswith(b"Subject: boot ") for l in lines), (r, lines[:6]))
+    p.quit()
+elif scen == "imap":
+    user, pw = args
+    m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+    m.starttls(ssl_context=ctx)
+    try:
+        m.login(user, "wrong-" + pw); r = "accepted"
+    except imaplib.IMAP4.error as e:
+        r = str(e)
+    res("imap (143): STARTTLS, a wrong password: NO [AUTHENTICATIONFAILED]", "AUTHENTICATIONFAILED" in r, r)
+    typ, d = m.login(user, pw)
+    res("imap: LOGIN as %s through the directory: OK Logged in" % user, typ == "OK" and b"Logged in" in d[0], (typ, d))
+    typ, d = m.select("INBOX")
+    typ2, found = m.search(None, "HEADER", "Subject", '"boot one"')
+    n = found[0].split()[0] if typ2 == "OK" and found[0] else b"0"
+    typ3, f = m.fetch(n, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    subj = f[0][1].strip() if typ3 == "OK" and isinstance(f[0], tuple) else b""
+    res("imap: SELECT INBOX (%s messages), FETCH the subject of \"boot one\"" % (d[0].decode() if typ == "OK" else "?"),
+        typ == "OK" and int(d[0]) >= 2 and subj == b"Subject: boot one", (typ, d, typ2, found, subj))
+    m.logout()
+elif scen == "imaps":
+    user, pw = args
+    g = named()
+    res("imaps (993): TLS from the first byte, certificate verified for testhost.example, then * OK",
+        g.startswith(b"* OK "), g)
+    m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=ctx, timeout=30)
+    typ, d = m.login(user, pw)
+    typ2, d2 = m.select("INBOX", readonly=True)
+    res("imaps: LOGIN as %s, EXAMINE INBOX" % user, typ == "OK" and typ2 == "OK" and int(d2[0]) >= 2, (typ, d, typ2, d2))
+    m.logout()
+else:
+    print("unknown scenario " + scen)
+    sys.exit(2)
+PY
+
+# --- svscan with the services
 mkdir -p "$SV"
 for s in $SVCS; do ln -s "$QH/boot/$s" "$SV/$s"; done
 svscan "$SV" > "$T/svscan.log" 2>&1 &
@@ -332,6 +467,15 @@ else
   notok "boot: both messages delivered to the directory's mailMessageStore" "$(lastlog qmail)"
 fi
 check "boot: delivery says Delivered-To elvis" test "$(maildir_grep "$MS/Maildir" '^Delivered-To: elvis@testhost.example')" -ge 1
+
+# --- POP3 and IMAP: elvis reads his mail, logging in through the directory
+# (ldaprebind 1: an anonymous search, then a bind as his entry)
+accesschk "$P3PORT" pop3 elvis "$ELVISPW"
+accesschk "$P3SPORT" pop3s elvis "$ELVISPW"
+accesschk "$I4PORT" imap elvis "$ELVISPW"
+accesschk "$I4SPORT" imaps elvis "$ELVISPW"
+check "boot: nothing in elvis's Maildir belongs to another user after the POP3 and IMAP sessions" \
+  test "$(find "$MS" ! -user "$_n" | wc -l)" = 0
 
 # --- smtps (465): TLS before anything, then AUTH before mail
 smtpchk "$TPORT" plain-to-smtps
@@ -383,6 +527,11 @@ check_log qmail-smtpd 'tcpserver: (status|ok)' "tcpserver's connection lines"
 check_log qmail-smtpsd 'tcpserver: ok' "tcpserver's connection lines"
 check_log qmail-submission 'tcpserver: ok' "tcpserver's connection lines"
 check_log qmail-qmqpd 'tcpserver: status' "tcpserver's status line"
+check_log qmail-pop3d 'auth_pop: elvis: login ok from 127\.0\.0\.1' "auth_pop's login line"
+check_log qmail-pop3d 'qmail-popup: 127\.0\.0\.1: elvis: \[AUTH\] authorization failed \(exit 3\)' "the failed login, with the address"
+check_log qmail-pop3sd 'qmail-popup: 127\.0\.0\.1: TLS established' "the TLS session"
+check_log qmail-imapd 'auth_imap: elvis: wrong password from 127\.0\.0\.1' "auth_imap's reason, with the address"
+check_log qmail-imapsd 'auth_imap: elvis: login ok from 127\.0\.0\.1' "auth_imap's login line"
 check_log qmail-slapd 'qmail-slapd: starting' "the start line"
 check "boot: log lines carry tai64n stamps" grep -q -E '^@4[0-9a-f]{23} ' "$QH/log/qmail/current"
 check "boot: logs are written as qmaill" test "$(stat -c %U "$QH/log/qmail/current")" = qmaill
