@@ -6,15 +6,19 @@
 # setup check"), writes the control files that are missing, sets up the
 # embedded directory (OpenLDAP slapd with qmail.schema on 127.0.0.1:389,
 # an example organisation and user) unless control/ldapserver names
-# another directory, runs everything under daemontools (/etc/service),
-# waits until the services answer, then sends a message over SMTP and shows
-# it in the user's Maildir and in qmail-ldaplookup.
+# another directory, runs everything under daemontools (/etc/service):
+# SMTP (25, smtps 465, submission 587), QMQP (628), POP3 (110, pop3s
+# 995) and IMAP (143, imaps 993, Dovecot's imap as the engine); waits
+# until the services answer, then sends a message over SMTP, shows it in
+# the user's Maildir and reads it back over POP3 and IMAP, and shows the
+# user in qmail-ldaplookup.
 #
 # Rerunning is safe: existing control files, the queue, mailboxes, the
 # directory database and its entries are never replaced or removed.
 # Without control/smtpcert it makes a self-signed certificate for
-# control/me (control/cert.pem, key.pem) for STARTTLS, smtps (465) and
-# submission (587); an existing certificate is never replaced.
+# control/me (control/cert.pem, key.pem) for STARTTLS, smtps (465),
+# submission (587), POP3 (STLS, 995) and IMAP (STARTTLS, 993); an
+# existing certificate is never replaced.
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -151,12 +155,51 @@ f.write(b"QUIT\r\n"); f.flush()
 PY
 }
 
+# access_probe pop3|pop3s|imap|imaps HOST PORT: "pop3": a +OK greeting
+# and STLS in CAPA; "imap": a * OK greeting offering STARTTLS; "pop3s",
+# "imaps": a TLS handshake, then that greeting.
+access_probe() {
+  python3 - "$@" <<'PY' 2>/dev/null
+import socket, ssl, sys
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.create_connection((host, port), 3)
+s.settimeout(10)
+if mode.endswith("s"):
+    # this proves TLS is spoken; the certificate may well be self-signed
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
+f = s.makefile("rwb")
+g = f.readline()
+if mode.startswith("imap"):
+    sys.exit(0 if g.startswith(b"* OK ") and (mode == "imaps" or b"STARTTLS" in g) else 1)
+if not g.startswith(b"+OK "):
+    sys.exit(1)
+if mode == "pop3":
+    f.write(b"CAPA\r\n"); f.flush()
+    caps = []
+    while True:
+        l = f.readline()
+        if not l: sys.exit(1)
+        if l == b".\r\n": break
+        caps.append(l.strip())
+    if b"STLS" not in caps: sys.exit(1)
+f.write(b"QUIT\r\n" if mode.startswith("pop3") else b"a LOGOUT\r\n"); f.flush()
+PY
+}
+
+# units NAME: the systemd units of a packaged daemon (Dovecot is socket-
+# activated: its socket unit would take the ports back)
+units() { case $1 in dovecot) echo dovecot.socket dovecot.service ;; *) echo "$1" ;; esac; }
+
 # stop_debian_service NAME: stop and disable a packaged daemon that holds
-# a port we need (Debian starts exim4, postfix or slapd on installation).
+# a port we need (Debian starts exim4, postfix, slapd or dovecot on
+# installation).
 stop_debian_service() {
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-    systemctl disable --now "$1" >> "$LOG" 2>&1 || return 1
-    say "stopped and disabled Debian's $1 service (undo: systemctl enable --now $1)"
+    systemctl disable --now $(units "$1") >> "$LOG" 2>&1 || return 1
+    say "stopped and disabled Debian's $1 service (undo: systemctl enable --now $(units "$1"))"
   elif [ -x "/etc/init.d/$1" ]; then
     "/etc/init.d/$1" stop >> "$LOG" 2>&1 || return 1
     update-rc.d "$1" disable >> "$LOG" 2>&1
@@ -179,6 +222,7 @@ free_port() {
       */postfix/*|*/master) _svc=postfix ;;
       */sendmail*) _svc=sendmail ;;
       */slapd) _svc=slapd ;;
+      */dovecot) _svc=dovecot ;;
     esac
     say "port $1 (needed by $2) is in use by pid $_pid ($_exe)"
     if [ -z "$_svc" ] || ! stop_debian_service "$_svc"; then
@@ -197,6 +241,116 @@ svscan_pid() {
   return 0
 }
 _svscan_up() { [ -n "$(svscan_pid)" ]; }
+
+# stop_dovecot: Debian's dovecot-imapd (tests/deps installs it for its
+# imap binary, the engine behind auth_imap) comes with Dovecot's own
+# daemon, which would hold 110, 143, 993 and 995 (and under systemd its
+# socket unit takes them back): stopped and disabled when it runs or is
+# enabled; left alone when it does neither.
+stop_dovecot() {
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    _on=
+    for _u in $(units dovecot); do
+      systemctl is-enabled --quiet "$_u" 2>/dev/null && _on=1
+      systemctl is-active --quiet "$_u" 2>/dev/null && _on=1
+    done
+    [ -n "$_on" ] || return 0
+  elif [ -z "$(pids_of /usr/sbin/dovecot)" ]; then
+    return 0
+  fi
+  stop_debian_service dovecot || die "cannot stop Debian's dovecot daemon; stop it (it holds the POP3/IMAP ports) and rerun"
+}
+
+# read_proof pop3|imap PORT USER PASSWORDFILE SUBJECT: log in on 127.0.0.1
+# PORT with STLS / STARTTLS (the certificate checked for control/me
+# against $CERT and the system's CAs), find the message with that
+# Subject and show it, printing each step (never the password); exit 1
+# with the reason.
+read_proof() {
+  python3 - "$@" "$CERT" "$HOST" <<'PY'
+import imaplib, poplib, socket, ssl, sys
+proto, port, user, pwfile, subject, cert, host = sys.argv[1:8]
+want = b"Subject: " + subject.encode()
+port = int(port)
+pw = open(pwfile).read()
+def say(t): print("  " + t); sys.stdout.flush()
+def fail(t): print("host-setup: %s proof failed: %s" % (proto.upper(), t), file=sys.stderr); sys.exit(1)
+# the client connects to 127.0.0.1 but checks the certificate for the host name
+class POP3(poplib.POP3):
+    def _create_socket(self, timeout): return socket.create_connection(("127.0.0.1", self.port), timeout)
+class IMAP4(imaplib.IMAP4):
+    def _create_socket(self, timeout): return socket.create_connection(("127.0.0.1", self.port), timeout)
+def contexts():
+    v = ssl.create_default_context()
+    try: v.load_verify_locations(cert)
+    except (OSError, ssl.SSLError): pass
+    u = ssl.create_default_context()
+    u.check_hostname = False
+    u.verify_mode = ssl.CERT_NONE
+    return [(v, "certificate verified for " + host), (u, "certificate NOT verified")]
+def tlsinfo(sock, how): return "%s %s, %s" % (sock.version(), sock.cipher()[0], how)
+try:
+    if proto == "pop3":
+        for ctx, how in contexts():
+            p = POP3(host, port, timeout=30)
+            say("S: " + p.getwelcome().decode("latin-1"))
+            caps = p.capa()
+            if "STLS" not in caps: fail("CAPA offers no STLS: %r" % sorted(caps))
+            try:
+                say("C: STLS          S: " + p.stls(ctx).decode("latin-1"))
+                break
+            except ssl.SSLError as e:
+                say("TLS: %s; once more without verifying" % e.reason)
+                p.close()
+        else:
+            fail("no TLS session after STLS")
+        say("TLS: " + tlsinfo(p.sock, how))
+        say("C: USER %s      S: %s" % (user, p.user(user).decode("latin-1")))
+        say("C: PASS ...      S: " + p.pass_(pw).decode("latin-1"))
+        n = p.stat()[0]
+        hit = None
+        for i in range(n, 0, -1):
+            if want in p.top(i, 0)[1]:
+                hit = i
+                break
+        if not hit: fail("none of the %d messages has the Subject %s" % (n, subject))
+        resp, lines, octets = p.retr(hit)
+        subj = [l.decode("latin-1") for l in lines if l.startswith(b"Subject: ")]
+        say("C: RETR %d        S: %s; %s" % (hit, resp.decode("latin-1"), subj[0] if subj else "no Subject"))
+        say("C: QUIT          S: " + p.quit().decode("latin-1"))
+    else:
+        for ctx, how in contexts():
+            m = IMAP4(host, port, timeout=30)
+            say("S: " + m.welcome.decode("latin-1")[:120])
+            try:
+                typ, d = m.starttls(ssl_context=ctx)
+                # imaplib keeps no text of the tagged OK: the status is all there is
+                say("C: a STARTTLS    S: %s" % typ)
+                break
+            except ssl.SSLError as e:
+                say("TLS: %s; once more without verifying" % e.reason)
+                try: m.shutdown()
+                except OSError: pass
+        else:
+            fail("no TLS session after STARTTLS")
+        say("TLS: " + tlsinfo(m.sock, how))
+        typ, d = m.login(user, pw)
+        say("C: b LOGIN %s ... S: %s %s" % (user, typ, d[0].decode("latin-1")[-40:]))
+        typ, d = m.select("INBOX")
+        say("C: c SELECT INBOX S: %s, %s messages" % (typ, d[0].decode("latin-1")))
+        typ, d = m.search(None, "HEADER", "Subject", '"%s"' % subject)
+        ids = d[0].split() if typ == "OK" else []
+        if not ids: fail("no message in INBOX has the Subject %s" % subject)
+        typ, d = m.fetch(ids[-1], "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        subj = d[0][1].decode("latin-1").strip() if typ == "OK" and isinstance(d[0], tuple) else ""
+        if subj.encode() != want: fail("FETCH %s gave %r" % (ids[-1].decode(), d))
+        say("C: d FETCH %s (BODY.PEEK[HEADER.FIELDS (SUBJECT)]) S: %s" % (ids[-1].decode(), subj))
+        typ, d = m.logout()
+        say("C: e LOGOUT      S: %s" % typ)
+except (OSError, EOFError, poplib.error_proto, imaplib.IMAP4.error) as e:
+    fail(repr(e))
+PY
+}
 
 # link NAME: /etc/service/NAME -> QMAIL/boot/NAME unless it exists.
 # Sets NEW=1 if the link was made now.
@@ -545,6 +699,47 @@ wait_for 60 "a greeting and STARTTLS on port 587" _subm_up ||
   die "port 587 does not answer 220 and offer STARTTLS; see $QMAIL/log/qmail-submission/current"
 say "qmail-submission answers on port 587 (STARTTLS offered; mail only after STARTTLS and AUTH)"
 
+# POP3 and IMAP: tcpserver as root (auth_pop and auth_imap become the
+# user); the front ends' network halves run as qmaild
+stop_dovecot
+_pop3_up() { access_probe pop3 127.0.0.1 110; }
+_up qmail-pop3d 2>/dev/null || free_port 110 qmail-pop3d
+link qmail-pop3d
+supervised qmail-pop3d
+wait_for 60 "a greeting and STLS on port 110" _pop3_up ||
+  die "port 110 does not answer +OK and offer STLS; see $QMAIL/log/qmail-pop3d/current"
+say "qmail-pop3d answers on port 110 (STLS offered; USER/PASS and AUTH PLAIN only inside TLS or from loopback)"
+
+_pop3s_up() { access_probe pop3s 127.0.0.1 995; }
+_up qmail-pop3sd 2>/dev/null || free_port 995 qmail-pop3sd
+link qmail-pop3sd
+supervised qmail-pop3sd
+wait_for 60 "a TLS handshake and a greeting on port 995" _pop3s_up ||
+  die "nothing answers TLS and then +OK on port 995; see $QMAIL/log/qmail-pop3sd/current"
+say "qmail-pop3sd answers on port 995 (pop3s: TLS first, then +OK)"
+
+IMAPOK=0
+if [ -x /usr/lib/dovecot/imap ] && command -v doveconf > /dev/null; then
+  IMAPOK=1
+  _imap_up() { access_probe imap 127.0.0.1 143; }
+  _up qmail-imapd 2>/dev/null || free_port 143 qmail-imapd
+  link qmail-imapd
+  supervised qmail-imapd
+  wait_for 60 "a greeting offering STARTTLS on port 143" _imap_up ||
+    die "port 143 does not answer * OK with STARTTLS; see $QMAIL/log/qmail-imapd/current"
+  say "qmail-imapd answers on port 143 (STARTTLS offered; LOGIN only inside TLS or from loopback; Dovecot's imap as the engine)"
+
+  _imaps_up() { access_probe imaps 127.0.0.1 993; }
+  _up qmail-imapsd 2>/dev/null || free_port 993 qmail-imapsd
+  link qmail-imapsd
+  supervised qmail-imapsd
+  wait_for 60 "a TLS handshake and a greeting on port 993" _imaps_up ||
+    die "nothing answers TLS and then * OK on port 993; see $QMAIL/log/qmail-imapsd/current"
+  say "qmail-imapsd answers on port 993 (imaps: TLS first, then * OK)"
+else
+  say "skipped qmail-imapd and qmail-imapsd: no /usr/lib/dovecot/imap, the IMAP engine (apt-get install dovecot-imapd)"
+fi
+
 # ------------------------------------------------------------ 8. proof
 step "proof: a message over SMTP to $RCPT"
 STAMP=host-setup-$(date +%Y%m%d%H%M%S)-$$
@@ -605,12 +800,43 @@ else
   fi
 fi
 
+step "proof: the message read back over POP3 and IMAP as elvis (STLS / STARTTLS)"
+if [ $EMBEDDED != 1 ]; then
+  say "skipped: your directory has no example user whose password host-setup knows; try one of yours:"
+  say "  curl --ssl-reqd -k -u UID pop3://$HOST/1    curl --ssl-reqd -k -u UID 'imap://$HOST/INBOX;UID=1'"
+elif [ -z "$ELVISPW" ]; then
+  say "skipped: no password for elvis in $ADMINFILE"
+else
+  # the password goes through a 0600 file, never the command line
+  _rpf=$(mktemp) || die "mktemp failed"
+  printf '%s' "$ELVISPW" > "$_rpf"
+  say "POP3 on port 110: STLS, USER/PASS as elvis, RETR of the proof message"
+  if ! read_proof pop3 110 elvis "$_rpf" "qmail-ldap works ($STAMP)"; then
+    rm -f "$_rpf"
+    tail -n 8 "$QMAIL/log/qmail-pop3d/current" | tai64nlocal >&2
+    die "reading the proof message over POP3 failed"
+  fi
+  if [ $IMAPOK = 1 ]; then
+    say "IMAP on port 143: STARTTLS, LOGIN as elvis, SELECT INBOX, FETCH of the proof message's Subject"
+    if ! read_proof imap 143 elvis "$_rpf" "qmail-ldap works ($STAMP)"; then
+      rm -f "$_rpf"
+      tail -n 8 "$QMAIL/log/qmail-imapd/current" | tai64nlocal >&2
+      die "reading the proof message over IMAP failed"
+    fi
+  fi
+  rm -f "$_rpf"
+  _how=POP3
+  [ $IMAPOK = 1 ] && _how="POP3 and IMAP"
+  say "read over $_how: the message is in $MAILBOX/cur/ now (flagged seen)"
+fi
+
 step "qmail-ldaplookup -m $RCPT"
 "$QMAIL/bin/qmail-ldaplookup" -m "$RCPT" 2>&1 | sed 's/^/  /'
 
 # ------------------------------------------------------------ 9. summary
 step "what runs where"
-SVCS="qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
+SVCS="qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission qmail-pop3d qmail-pop3sd"
+[ $IMAPOK = 1 ] && SVCS="$SVCS qmail-imapd qmail-imapsd"
 [ $EMBEDDED = 1 ] && SVCS="qmail-slapd $SVCS"
 for s in $SVCS; do svstat "$SVDIR/$s" "$SVDIR/$s/log"; done | sed 's/^/  /'
 cat <<EOF
@@ -622,10 +848,21 @@ cat <<EOF
                mail only after AUTH, which lets the client relay
   qmail-submission  tcpserver on port 587, rules $CTL/qmail-submission.rules;
                mail only after STARTTLS and AUTH, which lets the client relay
+  qmail-pop3d  tcpserver (as root) on port 110: qmail-popup, auth_pop, qmail-pop3d;
+               STLS; USER/PASS and AUTH PLAIN only inside TLS or from loopback;
+               rules $CTL/qmail-pop3d.rules
+  qmail-pop3sd the same on port 995 (pop3s: TLS first)
+EOF
+[ $IMAPOK = 1 ] && cat <<EOF
+  qmail-imapd  tcpserver (as root) on port 143: qmail-imaplogin, auth_imap, Dovecot's
+               imap (no Dovecot daemon; $CTL/dovecot-imap.conf); STARTTLS;
+               LOGIN only inside TLS or from loopback; rules $CTL/qmail-imapd.rules
+  qmail-imapsd the same on port 993 (imaps: TLS first)
 EOF
 [ $EMBEDDED = 1 ] && echo "  qmail-slapd  slapd on 127.0.0.1:389 and $LDAPDIR/ldapi, database $LDAPDIR"
 cat <<EOF
-TLS (STARTTLS on 25 and 587, smtps on 465): certificate $CERT,
+TLS (STARTTLS on 25 and 587, smtps on 465, STLS on 110, pop3s on 995,
+  STARTTLS on 143, imaps on 993): certificate $CERT,
   key $KEY (control/smtpcert, control/smtpkey).
   SMTP AUTH on 465 and 587: inside TLS; on 25: $(port25auth)
 EOF
@@ -637,7 +874,8 @@ Run scripts: $QMAIL/boot/<service>/run, settings in $QMAIL/boot/<service>/env/.
 The directory $BASEDN (credentials in $ADMINFILE, mode 0600):
   administrator  $ADMINDN  password $ADMINPW
   example user   $ELVISDN  password $ELVISPW
-                 mail elvis@$DOMAIN, mailbox $MAILBOX
+                 mail elvis@$DOMAIN, mailbox $MAILBOX; reads it over
+                 POP3 (110 STLS, 995) and IMAP (143 STARTTLS, 993) as elvis
 Add users:  ldapadd -x -H $LDAPURL -D $ADMINDN -W -f user.ldif
             (see QLDAPINSTALL section 2; each mailMessageStore directory
             must exist, owned by $VUSER)
@@ -648,7 +886,7 @@ fi
 cat <<EOF
 
 Stop a service:  svc -d $SVDIR/qmail-smtpd        (start again: svc -u;
-                 likewise qmail-smtpsd, qmail-submission, qmail-qmqpd, qmail)
+                 likewise $(echo "$SVCS" | sed 's/qmail-smtpd //; s/ /, /g'))
 Stop everything and remove it from svscan:
   cd $SVDIR && rm $SVCS && svc -dx $(for s in $SVCS; do printf '%s ' "$QMAIL/boot/$s" "$QMAIL/boot/$s/log"; done)
 EOF

@@ -9,14 +9,17 @@
 #  1. a fresh run: exit 0, the proof message in elvis's Maildir, the
 #     qmail-ldaplookup output, ldap.admin mode 0600, every service up; a
 #     self-signed certificate for the host (key qmaild's, 0600) that smtps
-#     (465, TLS first) and submission (587, STARTTLS) present; the
-#     submission proof (STARTTLS + AUTH PLAIN as elvis) delivered, or
-#     skipped with a message while bin/auth_smtp is not installed;
+#     (465, TLS first), submission (587, STARTTLS), POP3 (110 STLS, 995)
+#     and IMAP (143 STARTTLS, 993) present; the submission proof
+#     (STARTTLS + AUTH PLAIN as elvis) delivered, or skipped with a
+#     message while bin/auth_smtp is not installed; the proof message
+#     read back over POP3 (STLS, RETR) and IMAP (STARTTLS, FETCH) as
+#     elvis, tcpserver (not Dovecot's daemon) on 110, 143, 993, 995;
 #  2. a second run while everything runs: exit 0, queue, mailbox, control
 #     files, certificate, ldap.admin and the directory entries kept;
 #  3. a fresh run where control/ldapserver names another directory (a test
 #     slapd): no embedded directory, no qmail-slapd service, no
-#     submission proof (no known password);
+#     submission or POP3/IMAP proof (no known password);
 #  4. the real /etc/service and /var/qmail are untouched and nothing is left
 #     running.
 # Builds its own tree, so it runs in the plain pass only.
@@ -41,19 +44,24 @@ if ! unshare -m -n -p -f --kill-child --mount-proc true 2>/dev/null; then
 fi
 
 HOSTNAME_=mail.example.com
-SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
+SVCS="qmail-slapd qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission qmail-pop3d qmail-pop3sd qmail-imapd qmail-imapsd"
 
 # The host state that must not change: the entries of /etc/service (name,
 # type, inode, mode, link target; not "." or "..", whose times change with
 # any package installed meanwhile), /var/qmail's control files and
-# programs, and the host's svscan processes.
+# programs, and the host's svscan process on /etc/service.
 hoststate() {
   find /etc/service -mindepth 1 -maxdepth 1 -printf '%p %y %i %m %l\n' 2>&1 | sort
   for d in /var/qmail/control /var/qmail/bin /var/qmail/boot; do
     [ -d "$d" ] && find "$d" -maxdepth 2 -printf '%p %i %m %s %T@ %l\n' 2>&1 | sort
   done
+  # the host's svscan: the one on /etc/service (other tests run their own
+  # on private directories meanwhile)
+  _sv=$(cd /etc/service && pwd -P)
   for p in /proc/[0-9]*; do
-    case $(readlink "$p/exe" 2>/dev/null) in */svscan) echo "svscan ${p#/proc/}" ;; esac
+    case $(readlink "$p/exe" 2>/dev/null) in
+      */svscan) [ "$(readlink "$p/cwd" 2>/dev/null)" = "$_sv" ] && echo "svscan ${p#/proc/}" ;;
+    esac
   done | sort
 }
 # ours: pids of processes of this test's trees (by executable or cwd)
@@ -104,10 +112,16 @@ rc=$?
 check "host-setup: first run exits 0" test "$rc" = 0
 [ "$rc" = 0 ] || { tail -n 20 "$T/run1.out" | sed 's/^/# /'; tail -n 20 "$T/src/host-setup.log" | sed 's/^/# /'; }
 M=$Q/maildirs/elvis/Maildir
+# now FILE: where a message reported in new/ is now (read over POP3 and
+# IMAP it moved to cur/, with its flags after a ':')
+now() {
+  for _x in "$1" "$M/cur/$(basename "$1")":*; do [ -f "$_x" ] && { echo "$_x"; return; }; done
+  echo /nonexistent
+}
 f=$(sed -n "s|^host-setup: delivered to \($M/new/[^:]*\):\$|\1|p" "$T/run1.out")
 check "host-setup: reports the proof message in elvis's Maildir/new" test -n "$f"
 check "host-setup: the proof message is there, sent over SMTP" \
-  grep -q -E '^Subject: qmail-ldap works \(host-setup-' "${f:-/nonexistent}"
+  grep -q -E '^Subject: qmail-ldap works \(host-setup-' "$(now "${f:-/nonexistent}")"
 check "host-setup: shows the SMTP transaction (250 ok)" grep -q -E '^  <- +250 ok' "$T/run1.out"
 check "host-setup: shows qmail-ldaplookup -m elvis@example.com" \
   grep -q -F "=== qmail-ldaplookup -m elvis@example.com" "$T/run1.out"
@@ -180,7 +194,7 @@ if [ $AUTHOK = 1 ]; then
   g=$(sed -n "s|^host-setup: submitted and delivered to \($M/new/[^:]*\):\$|\1|p" "$T/run1.out")
   check "host-setup: the message submitted on 587 as elvis is in elvis's Maildir/new" test -n "$g"
   check "host-setup: it came with STARTTLS and AUTH (ESMTPSA, elvis@)" \
-    sh -c 'grep -q "(elvis@\[127\.0\.0\.1\])\$" "$1" && grep -q " with ESMTPSA (TLSv1" "$1"' - "${g:-/nonexistent}"
+    sh -c 'grep -q "(elvis@\[127\.0\.0\.1\])\$" "$1" && grep -q " with ESMTPSA (TLSv1" "$1"' - "$(now "${g:-/nonexistent}")"
   check "host-setup: the submission transcript shows 235 after TLS" grep -q -E '^  <~ +235 ' "$T/run1.out"
   check "host-setup: the submission transcript shows no password" \
     sh -c '! sed -n "/^=== proof: a message submitted/,/^=== /p" "$2" | grep -q -F "$(sed -n "s/^examplepassword: //p" "$1")"' - \
@@ -192,6 +206,93 @@ else
   NMSG=1
 fi
 check "host-setup: elvis has $NMSG messages" test "$(maildir_count "$M")" = "$NMSG"
+
+# ---- POP3 and IMAP
+# the proof read back: each step printed, the certificate verified, the
+# proof message's Subject shown, the password never
+proof() { sed -n '/^=== proof: the message read back over POP3 and IMAP/,/^=== /p' "$1"; }
+proof "$T/run1.out" > "$T/proof1"
+stamp1=$(sed -n 's/^Subject: qmail-ldap works (\(host-setup-[0-9-]*\))$/\1/p' "$(now "${f:-/nonexistent}")")
+check "host-setup: POP3 proof: STLS with the certificate verified for $HOSTNAME_" \
+  sh -c 'grep -q "^  C: STLS  *S: +OK" "$1" && [ "$(grep -c "^  TLS: TLSv1\.[23] .*, certificate verified for $2\$" "$1")" = 2 ]' - \
+  "$T/proof1" "$HOSTNAME_"
+check "host-setup: POP3 proof: USER/PASS as elvis, RETR shows the proof message's Subject" \
+  sh -c 'grep -q "^  C: PASS \.\.\.  *S: +OK [0-9]* messages" "$1" &&
+         grep -q "^  C: RETR [0-9]*  *S: +OK [0-9]* octets; Subject: qmail-ldap works ($2)\$" "$1"' - "$T/proof1" "$stamp1"
+check "host-setup: IMAP proof: STARTTLS, LOGIN, SELECT INBOX, FETCH of the Subject" \
+  sh -c 'grep -q "^  C: a STARTTLS  *S: OK" "$1" && grep -q "^  C: b LOGIN elvis \.\.\. S: OK .*Logged in" "$1" &&
+         grep -q "^  C: c SELECT INBOX S: OK, [0-9]* messages" "$1" &&
+         grep -q "^  C: d FETCH [0-9]* (BODY.PEEK\[HEADER.FIELDS (SUBJECT)\]) S: Subject: qmail-ldap works ($2)\$" "$1"' - \
+  "$T/proof1" "$stamp1"
+check "host-setup: the POP3/IMAP proof shows no password" \
+  sh -c '! grep -q -F "$(sed -n "s/^examplepassword: //p" "$1")" "$2"' - "$Q/control/ldap.admin" "$T/proof1"
+check "host-setup: the proof message was read: in cur/, flagged seen" \
+  sh -c 'case $1 in "$2"/cur/*:2,*S*) true ;; *) false ;; esac' - "$(now "${f:-/nonexistent}")" "$M"
+# accesschk PORT MODE: 110 STLS / 143 STARTTLS offered and working, 995 /
+# 993 TLS first; the certificate verifies for the host name; the greeting
+accesschk() {
+  python3 - "$1" "$2" "$C/cert.pem" "$HOSTNAME_" <<'PY'
+import socket, ssl, sys
+port, mode, ca, host = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+s = socket.create_connection(("127.0.0.1", port), 10)
+s.settimeout(20)
+if mode in ("pop3s", "imaps"):
+    s = ctx.wrap_socket(s, server_hostname=host)
+f = s.makefile("rwb")
+g = f.readline()
+if mode.startswith("pop3"):
+    if not g.startswith(b"+OK <") or not g.rstrip().endswith(b"@" + host.encode() + b">"): sys.exit(1)
+    if mode == "pop3":
+        f.write(b"STLS\r\n"); f.flush()
+        if not f.readline().startswith(b"+OK"): sys.exit(1)
+        t = ctx.wrap_socket(s, server_hostname=host)
+        f = t.makefile("rwb")
+    f.write(b"CAPA\r\n"); f.flush()
+    caps = []
+    while True:
+        l = f.readline()
+        if not l or l == b".\r\n": break
+        caps.append(l.strip())
+    sys.exit(0 if b"USER" in caps and b"STLS" not in caps else 1)
+if not g.startswith(b"* OK ") or (mode == "imap") != (b"STARTTLS" in g): sys.exit(1)
+if mode == "imap":
+    f.write(b"a STARTTLS\r\n"); f.flush()
+    if not f.readline().startswith(b"a OK"): sys.exit(1)
+    t = ctx.wrap_socket(s, server_hostname=host)
+    f = t.makefile("rwb")
+f.write(b"b CAPABILITY\r\n"); f.flush()
+l = f.readline()
+sys.exit(0 if l.startswith(b"* CAPABILITY ") and b"AUTH=PLAIN" in l and b"STARTTLS" not in l else 1)
+PY
+}
+check "host-setup: port 110 offers STLS, with the certificate; inside TLS CAPA offers USER" accesschk 110 pop3
+check "host-setup: port 995 speaks TLS first with the certificate, then +OK" accesschk 995 pop3s
+check "host-setup: port 143 offers STARTTLS, with the certificate; inside TLS AUTH=PLAIN" accesschk 143 imap
+check "host-setup: port 993 speaks TLS first with the certificate, then * OK" accesschk 993 imaps
+# owner PORT: the executable listening on TCP PORT
+owner() {
+  python3 - "$1" <<'PY'
+import os, sys
+port, inodes = int(sys.argv[1]), set()
+for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for line in open(name).readlines()[1:]:
+        x = line.split()
+        if x[3] == "0A" and int(x[1].rsplit(":", 1)[1], 16) == port: inodes.add(x[9])
+for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+    try:
+        for fd in os.listdir("/proc/%s/fd" % pid):
+            l = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+            if l.startswith("socket:[") and l[8:-1] in inodes: print(os.readlink("/proc/%s/exe" % pid)); break
+    except OSError: pass
+PY
+}
+check "host-setup: tcpserver (not Dovecot's daemon) holds 110, 143, 993 and 995" \
+  test "$(for p in 110 143 993 995; do owner $p | sort -u; done | tr '\n' ' ')" = "/usr/bin/tcpserver /usr/bin/tcpserver /usr/bin/tcpserver /usr/bin/tcpserver "
+check "host-setup: the summary names the POP3 and IMAP services" \
+  sh -c 'for s in qmail-pop3d qmail-pop3sd qmail-imapd qmail-imapsd; do grep -q "^  $s .*port" "$1" || exit 1; done' - "$T/run1.out"
+check "host-setup: the stop hint names them" \
+  sh -c 'sed -n "/^Stop everything/,\$p" "$1" | grep -q "rm .*qmail-pop3d qmail-pop3sd qmail-imapd qmail-imapsd"' - "$T/run1.out"
 
 # ---- second run while everything runs
 sum1=$(md5sum < "$Q/control/ldap.admin")
@@ -214,10 +315,16 @@ check "host-setup: second run: says it kept the credentials, directory and entri
          grep -q "^host-setup: kept entry uid=elvis," "$1"' - "$T/run2.out" "$Q"
 check "host-setup: second run: restarts qmail to run the new programs" grep -q "^host-setup: restarted qmail" "$T/run2.out"
 check "host-setup: second run: the queue is the same directory" test "$(stat -c %i "$Q/queue/mess")" = "$qino"
-check "host-setup: second run: the first message is kept" test -f "$f"
+check "host-setup: second run: the first message is kept" test -f "$(now "$f")"
+proof "$T/run2.out" > "$T/proof2"
+check "host-setup: second run: the new proof message read over POP3 and IMAP too" \
+  sh -c 'grep -q "^  C: RETR [0-9]*  *S: +OK [0-9]* octets; Subject: qmail-ldap works (host-setup-" "$1" &&
+         grep -q "^  C: d FETCH [0-9]* .* S: Subject: qmail-ldap works (host-setup-" "$1" && ! grep -q -F "($2)" "$1"' - \
+  "$T/proof2" "$stamp1"
 check "host-setup: second run: elvis has $((NMSG * 2)) messages" test "$(maildir_count "$M")" = $((NMSG * 2))
 check "host-setup: second run: no service linked twice or anew" \
-  test "$(ls "$T/service" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-slapd qmail-smtpd qmail-smtpsd qmail-submission "
+  test "$(ls "$T/service" | tr '\n' ' ')" = \
+    "qmail qmail-imapd qmail-imapsd qmail-pop3d qmail-pop3sd qmail-qmqpd qmail-slapd qmail-smtpd qmail-smtpsd qmail-submission "
 check "host-setup: second run: every service up" allup
 
 # ---- stop everything (the kernel kills the rest when this shell exits)
@@ -239,7 +346,7 @@ set -u
 . "$LIB"
 . "$T/src2/tests/slapd.sh"
 Q=$T/q2/qmail
-SVCS2="qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission"
+SVCS2="qmail qmail-smtpd qmail-qmqpd qmail-smtpsd qmail-submission qmail-pop3d qmail-pop3sd qmail-imapd qmail-imapsd"
 ip link set lo up || { notok "host-setup/own directory: loopback up"; exit 1; }
 mount --bind "$T/service2" /etc/service || { notok "host-setup/own directory: private /etc/service"; exit 1; }
 # on a systemd host host-setup would hand svscan to systemd, outside the
@@ -260,13 +367,17 @@ check "host-setup/own directory: no embedded directory $Q/ldap" test ! -e "$Q/ld
 check "host-setup/own directory: no ldap.admin" test ! -e "$Q/control/ldap.admin"
 check "host-setup/own directory: control/ldapserver kept" test "$(cat "$Q/control/ldapserver")" = 127.0.0.1
 check "host-setup/own directory: control/ldapbasedn kept" test "$(cat "$Q/control/ldapbasedn")" = "$SLAPD_SUFFIX"
-check "host-setup/own directory: services qmail, qmail-smtpd, qmail-qmqpd, qmail-smtpsd, qmail-submission; no qmail-slapd" \
-  test "$(ls "$T/service2" | tr '\n' ' ')" = "qmail qmail-qmqpd qmail-smtpd qmail-smtpsd qmail-submission "
+check "host-setup/own directory: services qmail, SMTP, QMQP, POP3 and IMAP; no qmail-slapd" \
+  test "$(ls "$T/service2" | tr '\n' ' ')" = \
+    "qmail qmail-imapd qmail-imapsd qmail-pop3d qmail-pop3sd qmail-qmqpd qmail-smtpd qmail-smtpsd qmail-submission "
 check "host-setup/own directory: a self-signed certificate, key qmaild's, mode 600" \
   sh -c 'grep -q "^host-setup: self-signed certificate made for $2:" "$1" &&
          [ "$(stat -c "%U %a" "$3/control/key.pem")" = "qmaild 600" ]' - "$T/run3.out" "$HOSTNAME_" "$Q"
 check "host-setup/own directory: the submission proof is skipped (no known password)" \
   grep -q "^host-setup: skipped: your directory has no example user" "$T/run3.out"
+check "host-setup/own directory: the POP3/IMAP proof is skipped, with a hint" \
+  sh -c 'sed -n "/^=== proof: the message read back over POP3 and IMAP/,/^=== /p" "$1" |
+         grep -q "^host-setup:   curl --ssl-reqd -k -u UID pop3://"' - "$T/run3.out"
 check "host-setup/own directory: the proof message to postmaster@$HOSTNAME_ was accepted" \
   grep -q -E '^  <- +250 ok' "$T/run3.out"
 check "host-setup/own directory: the proof message reached postmaster's $Q/alias/Maildir" \
@@ -276,7 +387,7 @@ check "host-setup/own directory: qmail-ldaplookup searched the test directory" \
          sed -n "/^=== qmail-ldaplookup/,/^=== /p" "$1" | grep -q "No entries found"' - "$T/run3.out" "$SLAPD_SUFFIX"
 ups=0
 for s in $SVCS2; do svstat "/etc/service/$s" | grep -q ': up ' && ups=$((ups + 1)); done
-check "host-setup/own directory: the five services are up" test "$ups" = 5
+check "host-setup/own directory: the nine services are up" test "$ups" = 9
 for p in /proc/[0-9]*; do
   case $(cat "$p/cmdline" 2>/dev/null | tr '\0' ' ') in *svscanboot*|svscan*) kill "${p#/proc/}" 2>/dev/null ;; esac
 done
@@ -303,7 +414,7 @@ if cp -pR "$T/src" "$T/src2" && rm -f "$T/src2/host-setup.log" &&
   unshare -m -n -p -f --kill-child --mount-proc sh "$T/ns2.sh" < /dev/null > "$T/ns2.out" 2>&1
   rc=$?
   cat "$T/ns2.out"
-  grep -q '^ok - host-setup/own directory: the five services are up' "$T/ns2.out" ||
+  grep -q '^ok - host-setup/own directory: the nine services are up' "$T/ns2.out" ||
     notok "host-setup/own directory: the namespace session finished" "exit $rc; see $T/run3.out"
 else
   notok "host-setup/own directory: copy of the tree"
