@@ -33,6 +33,7 @@ const char *progname = "qmail-imaplogin";
 
 #define TIMEOUT 60          /* pre-login: seconds of silence (IMAPTIMEOUT) */
 #define RELAYTIMEOUT 1860   /* the relay: above the engine's 30 min autologout (RFC 3501 5.4) */
+#define LOGIN_DEADLINE 300  /* pre-login: seconds in all per round, however slowly the client sends */
 #define FAILDELAY 2         /* seconds before a failed login is answered */
 #define BADMAX 20           /* BAD answers before the session is closed */
 #define DRAINMAX 65536      /* plaintext behind STARTTLS we are willing to discard */
@@ -449,6 +450,7 @@ static noreturn void network(const struct config *c, int credfd, int sp)
   imapcmd_init(&s.cmd);
   wr_init(&s.out, 1, c->timeout);
   rd_init(&s.in, 0, c->timeout);
+  rd_deadline_in(&s.in, LOGIN_DEADLINE);     /* the relay after the login does not read through s.in */
   rd_settransport(&s.in, plain_read, &fd0);
   if (c->root && priv_drop(c->uid, c->gid) < 0) {
     logf_("cannot drop privileges to %s: %s", AUTO_USERD, strerror(errno));

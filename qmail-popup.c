@@ -42,6 +42,7 @@ const char *progname = "qmail-popup";
 
 #define IDLE_TIMEOUT 600      /* seconds between commands (RFC 1939: at least 10 minutes) */
 #define HANDSHAKE_TIMEOUT 20  /* seconds for a TLS handshake */
+#define LOGIN_DEADLINE 1200   /* seconds for all before the login: a client dripping bytes holds no slot */
 #define FAIL_DELAY 2          /* seconds before any failed login is answered */
 #define MAXERRORS 20          /* -ERR answers before login, then the connection is closed */
 
@@ -466,6 +467,7 @@ static _Noreturn void network(struct config *c, int credfd, int statfd, int rela
   }
   s.out.timeout = c->idle;
   rd_init(&s.in, 0, c->idle);
+  rd_deadline_in(&s.in, LOGIN_DEADLINE);     /* the relay after the login does not read through s.in */
   rd_settransport(&s.in, peekread, &s.fd0);
   if (c->pop3s) {
     if (!c->tlsavail) {
